@@ -1,0 +1,3 @@
+"""msgwatch: a terminal console for Twilio Programmable Messaging."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,54 @@
+"""The `msgwatch` command line: parses arguments and hands off to the part that does the work.
+
+Sub-commands that a later piece of work fills in say so and exit 2; none pretends to work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from tui import __version__
+
+EXIT_NOT_AVAILABLE = 2
+
+# name -> (help text, what it will do once built)
+_COMMANDS: dict[str, str] = {
+    "console": "open the console: live message list, compose and triage (the default)",
+    "serve": "run the callback receiver headless, writing to the database",
+    "emulator": "run the local Twilio (Messages API + simulated carrier) on its own",
+    "send": "send or schedule one message from the command line",
+    "export": "export messages and their events as JSONL or CSV",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="msgwatch",
+        description=(
+            "A terminal console for Twilio Programmable Messaging. With no credentials it "
+            "runs against a built-in local Twilio (demo mode)."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"msgwatch {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, text in _COMMANDS.items():
+        sub.add_parser(name, help=text, description=text)
+    return parser
+
+
+def _not_available(command: str) -> int:
+    print(f"msgwatch {command}: not available yet in this build.", file=sys.stderr)
+    return EXIT_NOT_AVAILABLE
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    command = args.command or "console"
+    return _not_available(command)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

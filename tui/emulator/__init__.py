@@ -1,0 +1,1 @@
+"""A local Twilio: the Messages API, a simulated carrier and signed callbacks."""
