@@ -1,0 +1,138 @@
+"""Group commit: many concurrent writers share one transaction, and each is answered only
+after that transaction has committed.
+
+There is no timer. The writer takes whatever is queued, commits it, and answers; whatever
+arrived meanwhile is the next batch. A lone writer therefore waits for exactly one commit,
+and under load batches grow by themselves. (perf-anchors: this "E0" shape beat a 5 ms
+batching timer at 50 and at 200 concurrent clients, because with a timer every client
+waited out the timer while the CPU idled.)
+
+If a batch fails, it is rolled back and each operation is retried in a transaction of its
+own, so one bad operation fails alone and never takes its neighbours' acknowledgements
+with it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Generic, TypeVar
+
+import aiosqlite
+
+log = logging.getLogger(__name__)
+
+Op = TypeVar("Op")
+Result = TypeVar("Result")
+
+ApplyBatch = Callable[[aiosqlite.Connection, Sequence[Op]], Awaitable[Sequence[Result]]]
+
+# SQLite's bound-parameter limit is 32766 (3.32+); a batch of 500 events needs about 1000
+# for its look-ups. Bigger batches would also hold the write lock for longer while other
+# processes (a second console sending) wait.
+MAX_BATCH = 500
+
+
+class WriterClosedError(RuntimeError):
+    """The store is closing; the write was not attempted."""
+
+
+class GroupCommitWriter(Generic[Op, Result]):
+    def __init__(
+        self, conn: aiosqlite.Connection, apply: ApplyBatch[Op, Result], max_batch: int = MAX_BATCH
+    ) -> None:
+        self._conn = conn
+        self._apply = apply
+        self._max_batch = max_batch
+        self._queue: asyncio.Queue[tuple[Op, asyncio.Future[Result]] | None] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self._closing = False
+        self.batches = 0
+        self.ops = 0
+        self.largest_batch = 0
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="store-group-commit")
+
+    async def submit(self, op: Op) -> Result:
+        """Queue `op` and wait until the transaction holding it has committed."""
+        if self._closing or self._task is None:
+            raise WriterClosedError("the store is closed")
+        future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait((op, future))
+        # shield: a caller that gives up (an HTTP client that hung up) must not cancel the
+        # write the others in its batch are waiting on; its op is still written.
+        return await asyncio.shield(future)
+
+    async def close(self) -> None:
+        """Commit everything already queued, then stop."""
+        if self._task is None:
+            return
+        self._closing = True
+        self._queue.put_nowait(None)
+        await self._task
+        self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            item = await self._queue.get()
+            # Nothing can follow the stop marker: submit() refuses once closing is set.
+            stopping = item is None
+            batch = [] if item is None else [item]
+            while not stopping and len(batch) < self._max_batch and not self._queue.empty():
+                nxt = self._queue.get_nowait()
+                if nxt is None:
+                    stopping = True
+                else:
+                    batch.append(nxt)
+            if batch:
+                await self._commit(batch)
+            if stopping:
+                return
+
+    async def _commit(self, batch: list[tuple[Op, asyncio.Future[Result]]]) -> None:
+        self.batches += 1
+        self.ops += len(batch)
+        self.largest_batch = max(self.largest_batch, len(batch))
+        ops = [op for op, _ in batch]
+        try:
+            results = await self._transaction(ops)
+        except Exception as exc:
+            if len(batch) == 1:
+                _settle_error(batch[0][1], exc)
+                return
+            log.warning("batch of %d failed (%s); retrying one by one", len(batch), exc)
+            for op, future in batch:
+                try:
+                    (result,) = await self._transaction([op])
+                except Exception as single_exc:
+                    _settle_error(future, single_exc)
+                else:
+                    _settle(future, result)
+            return
+        for (_, future), result in zip(batch, results, strict=True):
+            _settle(future, result)
+
+    async def _transaction(self, ops: list[Op]) -> Sequence[Result]:
+        # IMMEDIATE takes the write lock up front: the batch reads current statuses and
+        # then writes merges of them, which must not interleave with another process.
+        await self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            results = await self._apply(self._conn, ops)
+            await self._conn.execute("COMMIT")
+        except BaseException:
+            if self._conn.in_transaction:
+                await self._conn.execute("ROLLBACK")
+            raise
+        return results
+
+
+def _settle(future: asyncio.Future[Result], result: Result) -> None:
+    if not future.done():
+        future.set_result(result)
+
+
+def _settle_error(future: asyncio.Future[Result], exc: BaseException) -> None:
+    if not future.done():
+        future.set_exception(exc)

@@ -1,0 +1,405 @@
+"""Applying a batch of observations to the database inside one transaction.
+
+The work is vectorised so that a batch costs the same handful of round trips to SQLite's
+thread whatever its size: look up existing de-duplication keys, look up the messages the
+batch touches, decide everything in Python, then write with `executemany`.
+
+The status of a message is decided by `tui.domain.status.merge` and nowhere else. Other
+fields are filled from whatever the observation carried; the error code and message
+belong to the status that carried them, so they change only when that status wins.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import aiosqlite
+
+from tui.domain.facts import MessageFacts, content_key
+from tui.domain.status import merge, parse_status, rank
+
+from .records import EventKind, IncomingEvent, IngestResult, LocalMessage
+
+MESSAGE_COLUMNS: tuple[str, ...] = (
+    "id",
+    "sid",
+    "local_id",
+    "account_sid",
+    "messaging_service_sid",
+    "direction",
+    "from_addr",
+    "to_addr",
+    "body",
+    "num_segments",
+    "num_media",
+    "status",
+    "status_rank",
+    "status_at",
+    "error_code",
+    "error_message",
+    "price",
+    "price_unit",
+    "api_version",
+    "date_created",
+    "date_sent",
+    "date_updated",
+    "raw_dlr_done_date",
+    "send_at",
+    "created_at",
+    "first_seen",
+    "last_seen",
+    "change_seq",
+)
+_SELECT_MESSAGE = f"SELECT {', '.join(MESSAGE_COLUMNS)} FROM messages"
+_INSERT_MESSAGE = (
+    f"INSERT INTO messages ({', '.join(MESSAGE_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in MESSAGE_COLUMNS)})"
+)
+_UPDATE_MESSAGE = (
+    "UPDATE messages SET " + ", ".join(f"{c} = ?" for c in MESSAGE_COLUMNS[1:]) + " WHERE id = ?"
+)
+_INSERT_EVENT = (
+    "INSERT INTO events (id, kind, received_at, message_id, message_sid, local_id, status, "
+    "status_known, error_code, applied, signature, rejected_reason, checked_url, "
+    "idempotency_token, content_hash, params, headers) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_MEDIA = "INSERT OR IGNORE INTO media (message_id, idx, url) VALUES (?, ?, ?)"
+
+# Fields copied from an observation whenever it carries them (status and error excluded).
+_PLAIN_FIELDS: tuple[str, ...] = (
+    "account_sid",
+    "messaging_service_sid",
+    "direction",
+    "from_addr",
+    "to_addr",
+    "body",
+    "num_segments",
+    "num_media",
+    "price",
+    "price_unit",
+    "api_version",
+    "raw_dlr_done_date",
+)
+_DATE_FIELDS: tuple[str, ...] = ("date_created", "date_sent", "date_updated")
+
+Row = dict[str, Any]
+
+
+def storable(text: str | None) -> str | None:
+    """`text` as SQLite can store it: lone surrogates (bytes that were not UTF-8, decoded
+    with surrogateescape) would make the whole write fail, so they become U+FFFD. The
+    event's raw params keep the original, escaped, in their JSON."""
+    if text is None:
+        return None
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in text)
+    return text
+
+
+def row_values(row: Row) -> tuple[Any, ...]:
+    return tuple(row[c] for c in MESSAGE_COLUMNS)
+
+
+def event_keys(event: IncomingEvent) -> tuple[str | None, str | None]:
+    """The (idempotency token, content hash) that identify a redelivery of `event`.
+
+    Rejected events get neither: a forged request must not block the genuine one.
+    The kind and the local id are part of the content, so a fetch never collides with a
+    callback that happens to carry the same fields.
+    """
+    if event.rejected:
+        return None, None
+    salted = (("#kind", event.kind.value), ("#lid", event.local_id or ""), *event.params)
+    return event.idempotency_token, content_key(salted)
+
+
+@dataclass(slots=True)
+class _Batch:
+    """Working state of one transaction."""
+
+    by_sid: dict[str, Row]
+    by_local: dict[str, Row]
+    new_rows: list[Row]
+    dirty: dict[int, Row]
+    next_id: int
+    next_seq: int
+    next_event_id: int
+
+    def find(self, sid: str | None, local_id: str | None) -> Row | None:
+        row = self.by_sid.get(sid) if sid else None
+        if row is None and local_id:
+            row = self.by_local.get(local_id)
+        return row
+
+    def index(self, row: Row) -> None:
+        if row["sid"]:
+            self.by_sid[row["sid"]] = row
+        if row["local_id"]:
+            self.by_local[row["local_id"]] = row
+
+    def take_event_id(self) -> int:
+        self.next_event_id += 1
+        return self.next_event_id - 1
+
+    def bump(self, row: Row) -> None:
+        self.next_seq += 1
+        row["change_seq"] = self.next_seq
+
+
+def _in_clause(values: Sequence[object]) -> str:
+    return ", ".join("?" for _ in values)
+
+
+async def _existing_keys(
+    conn: aiosqlite.Connection, tokens: list[str], hashes: list[str]
+) -> tuple[set[str], set[str]]:
+    if not tokens and not hashes:
+        return set(), set()
+    sql = (
+        f"SELECT idempotency_token, content_hash FROM events "
+        f"WHERE idempotency_token IN ({_in_clause(tokens)}) "
+        f"OR content_hash IN ({_in_clause(hashes)})"
+    )
+    found_tokens: set[str] = set()
+    found_hashes: set[str] = set()
+    async with conn.execute(sql, [*tokens, *hashes]) as cursor:
+        async for token, digest in cursor:
+            if token is not None:
+                found_tokens.add(token)
+            if digest is not None:
+                found_hashes.add(digest)
+    return found_tokens, found_hashes
+
+
+async def _open_batch(
+    conn: aiosqlite.Connection, sids: Iterable[str], local_ids: Iterable[str]
+) -> _Batch:
+    sid_list, local_list = sorted(set(sids)), sorted(set(local_ids))
+    batch = _Batch({}, {}, [], {}, 0, 0, 0)
+    if sid_list or local_list:
+        sql = (
+            f"{_SELECT_MESSAGE} WHERE sid IN ({_in_clause(sid_list)}) "
+            f"OR local_id IN ({_in_clause(local_list)})"
+        )
+        async with conn.execute(sql, [*sid_list, *local_list]) as cursor:
+            async for values in cursor:
+                batch.index(dict(zip(MESSAGE_COLUMNS, values, strict=True)))
+    # The write lock is held (BEGIN IMMEDIATE), so ids and sequence numbers handed out
+    # here cannot be taken by another connection before this transaction commits.
+    async with conn.execute(
+        "SELECT (SELECT coalesce(max(id), 0) FROM messages), "
+        "(SELECT coalesce(max(change_seq), 0) FROM messages), "
+        "(SELECT coalesce(max(id), 0) FROM events)"
+    ) as cursor:
+        maxima = await cursor.fetchone()
+    assert maxima is not None
+    batch.next_id, batch.next_seq = int(maxima[0]) + 1, int(maxima[1])
+    batch.next_event_id = int(maxima[2]) + 1
+    return batch
+
+
+def _new_row(batch: _Batch, at: float, created_at: float) -> Row:
+    row: Row = dict.fromkeys(MESSAGE_COLUMNS)
+    row.update(
+        id=batch.next_id,
+        status_rank=-1,
+        status_at=at,
+        created_at=created_at,
+        first_seen=at,
+        last_seen=at,
+        change_seq=0,
+    )
+    batch.next_id += 1
+    batch.new_rows.append(row)
+    return row
+
+
+def _apply_facts(row: Row, facts: MessageFacts, kind: EventKind, at: float) -> bool:
+    """Fold one observation into `row`; True when the status advanced."""
+    current = parse_status(row["status"])
+    incoming = facts.status
+    merged = merge(current, incoming)
+    advanced = merged != current
+    if advanced and merged is not None:
+        row["status"] = merged.value
+        row["status_rank"] = rank(merged)
+        row["status_at"] = at
+        row["error_code"] = facts.error_code
+        row["error_message"] = storable(facts.error_message)
+    elif merged is not None and incoming == merged:
+        # Same status seen again (e.g. a fetch after the callback): it may add the error
+        # details the first sighting lacked, never remove them.
+        if facts.error_code is not None:
+            row["error_code"] = facts.error_code
+        if facts.error_message is not None:
+            row["error_message"] = storable(facts.error_message)
+    if facts.sid and not row["sid"]:
+        row["sid"] = storable(facts.sid)
+    for name in _PLAIN_FIELDS:
+        value = getattr(facts, name)
+        if value is not None:
+            row[name] = storable(value) if isinstance(value, str) else value
+    for name in _DATE_FIELDS:
+        value = getattr(facts, name)
+        if value is not None:
+            row[name] = value.timestamp()
+    if row["direction"] is None and kind is EventKind.INBOUND:
+        row["direction"] = "inbound"
+    return advanced
+
+
+def _event_row(
+    event_id: int,
+    event: IncomingEvent,
+    message_id: int | None,
+    applied: bool,
+    keys: tuple[str | None, str | None],
+) -> tuple[Any, ...]:
+    facts = event.facts
+    reason = event.rejected_reason
+    if reason is None and event.rejected:
+        reason = f"signature {event.signature.value}"
+    return (
+        event_id,
+        event.kind.value,
+        event.received_at,
+        message_id,
+        storable(facts.sid),
+        storable(event.local_id),
+        storable(facts.status_raw),
+        int(facts.status_known),
+        facts.error_code,
+        int(applied),
+        event.signature.value,
+        storable(reason),
+        storable(event.checked_url),
+        storable(keys[0]),
+        keys[1],
+        # ASCII JSON: exact and always storable, even for text that was not valid UTF-8.
+        json.dumps(event.params),
+        json.dumps(event.headers),
+    )
+
+
+async def ingest_events(
+    conn: aiosqlite.Connection, events: Sequence[IncomingEvent]
+) -> list[IngestResult]:
+    """Store `events` (in arrival order) and fold the accepted ones into their messages."""
+    keys = [event_keys(e) for e in events]
+    tokens = sorted({t for t, _ in keys if t})
+    hashes = sorted({h for _, h in keys if h})
+    seen_tokens, seen_hashes = await _existing_keys(conn, tokens, hashes)
+
+    duplicate: list[bool] = []
+    for token, digest in keys:
+        dup = (token is not None and token in seen_tokens) or (
+            digest is not None and digest in seen_hashes
+        )
+        duplicate.append(dup)
+        if not dup:  # a second copy inside this same batch is a duplicate too
+            if token is not None:
+                seen_tokens.add(token)
+            if digest is not None:
+                seen_hashes.add(digest)
+
+    live = [e for e, dup in zip(events, duplicate, strict=True) if not dup and not e.rejected]
+    batch = await _open_batch(
+        conn,
+        (e.facts.sid for e in live if e.facts.sid),
+        (e.local_id for e in live if e.local_id),
+    )
+
+    results: list[IngestResult] = []
+    event_rows: list[tuple[Any, ...]] = []
+    media_rows: list[tuple[int, int, str]] = []
+    for event, dup, key in zip(events, duplicate, keys, strict=True):
+        facts = event.facts
+        if dup:
+            results.append(IngestResult(None, True, event.rejected, None, None, False, True))
+            continue
+        event_id = batch.take_event_id()
+        row = None if event.rejected else batch.find(facts.sid, event.local_id)
+        if row is None and (event.rejected or not (facts.sid or event.local_id)):
+            # Kept for the record (and to explain a misconfigured URL), applied to nothing.
+            event_rows.append(_event_row(event_id, event, None, False, key))
+            results.append(
+                IngestResult(event_id, False, event.rejected, None, None, False, facts.status_known)
+            )
+            continue
+        if row is None:
+            created = facts.date_created.timestamp() if facts.date_created else event.received_at
+            row = _new_row(batch, event.received_at, created)
+            row["local_id"] = storable(event.local_id)
+        before = dict(row)
+        advanced = _apply_facts(row, facts, event.kind, event.received_at)
+        changed = row != before
+        row["last_seen"] = max(row["last_seen"], event.received_at)
+        if changed:  # what the console shows moved: followers re-read this row
+            batch.bump(row)
+        batch.dirty[row["id"]] = row
+        batch.index(row)
+        media_rows.extend((row["id"], idx, url) for idx, url in enumerate(facts.media_urls))
+        event_rows.append(_event_row(event_id, event, row["id"], advanced, key))
+        results.append(
+            IngestResult(
+                event_id=event_id,
+                duplicate=False,
+                rejected=False,
+                message_id=row["id"],
+                status=parse_status(row["status"]),
+                changed=changed,
+                status_known=facts.status_known,
+            )
+        )
+
+    await _write(conn, batch, event_rows, media_rows)
+    return results
+
+
+async def _write(
+    conn: aiosqlite.Connection,
+    batch: _Batch,
+    event_rows: list[tuple[Any, ...]],
+    media_rows: list[tuple[int, int, str]],
+) -> None:
+    new_ids = {row["id"] for row in batch.new_rows}
+    if batch.new_rows:
+        await conn.executemany(_INSERT_MESSAGE, [row_values(r) for r in batch.new_rows])
+    updates = [r for i, r in batch.dirty.items() if i not in new_ids]
+    if updates:
+        await conn.executemany(_UPDATE_MESSAGE, [(*row_values(r)[1:], r["id"]) for r in updates])
+    if event_rows:
+        await conn.executemany(_INSERT_EVENT, event_rows)
+    if media_rows:
+        await conn.executemany(_INSERT_MEDIA, media_rows)
+
+
+async def insert_local(conn: aiosqlite.Connection, local: LocalMessage) -> int:
+    """Store a send begun here, before Twilio answers; idempotent on `local_id`."""
+    async with conn.execute("SELECT id FROM messages WHERE local_id = ?", (local.local_id,)) as c:
+        found = await c.fetchone()
+    if found is not None:
+        return int(found[0])
+    batch = await _open_batch(conn, (), ())
+    row = _new_row(batch, local.created_at, local.created_at)
+    row.update(
+        local_id=local.local_id,
+        direction="outbound-api",
+        to_addr=local.to_addr,
+        from_addr=local.from_addr,
+        messaging_service_sid=local.messaging_service_sid,
+        body=local.body,
+        num_media=len(local.media_urls),
+        num_segments=local.num_segments,
+        send_at=local.send_at,
+    )
+    batch.bump(row)
+    media_rows = [(row["id"], idx, url) for idx, url in enumerate(local.media_urls)]
+    await _write(conn, batch, [], media_rows)
+    return int(row["id"])

@@ -1,0 +1,262 @@
+"""The reads the console needs, each served by an index (see schema.py).
+
+Pages are keyset-paginated on (created_at, id), newest first: the cost of a page does not
+grow with how far down the list it is, unlike OFFSET.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import aiosqlite
+
+from tui.domain.status import IN_FLIGHT, MessageStatus, parse_status
+
+from .ingest import MESSAGE_COLUMNS
+from .records import (
+    Cursor,
+    EventKind,
+    MessageFilter,
+    Page,
+    SignatureVerdict,
+    StoredEvent,
+    StoredMessage,
+)
+
+_COLUMNS = ", ".join(MESSAGE_COLUMNS)
+_ORDER = "ORDER BY created_at DESC, id DESC"
+_EVENT_COLUMNS = (
+    "id, kind, received_at, message_id, message_sid, local_id, status, status_known, "
+    "error_code, applied, signature, rejected_reason, checked_url, idempotency_token, "
+    "params, headers"
+)
+
+Where = tuple[list[str], list[Any]]
+
+
+def message_from_row(values: Sequence[Any]) -> StoredMessage:
+    row = dict(zip(MESSAGE_COLUMNS, values, strict=True))
+    del row["status_rank"]
+    row["status"] = parse_status(row["status"])
+    return StoredMessage(**row)
+
+
+def _pairs(raw: str) -> tuple[tuple[str, str], ...]:
+    return tuple((str(k), str(v)) for k, v in json.loads(raw))
+
+
+def event_from_row(values: Sequence[Any]) -> StoredEvent:
+    (eid, kind, received_at, message_id, sid, local_id, status, known, error_code, applied,
+     signature, reason, url, token, params, headers) = values  # fmt: skip
+    return StoredEvent(
+        id=eid,
+        kind=EventKind(kind),
+        received_at=received_at,
+        message_id=message_id,
+        message_sid=sid,
+        local_id=local_id,
+        status=status,
+        status_known=bool(known),
+        error_code=error_code,
+        applied=bool(applied),
+        signature=SignatureVerdict(signature),
+        rejected_reason=reason,
+        checked_url=url,
+        idempotency_token=token,
+        params=_pairs(params),
+        headers=_pairs(headers),
+    )
+
+
+def fts_query(text: str) -> str | None:
+    """User words as an FTS5 query: every word must appear, as a prefix.
+
+    Each word is quoted, so FTS5 syntax typed by a person (AND, NEAR, quotes, '*', '-')
+    is searched for literally instead of raising a syntax error.
+    """
+    words = [w.replace('"', '""') for w in text.split()]
+    if not words:
+        return None
+    return " ".join(f'"{w}"*' for w in words)
+
+
+def _prefix_range(column: str, prefix: str, clauses: list[str], params: list[Any]) -> None:
+    # A range on the indexed column instead of LIKE, which SQLite cannot run on an index
+    # with its default case-insensitive LIKE.
+    clauses.append(f"{column} >= ? AND {column} < ?")
+    params.extend([prefix, prefix + "\U0010ffff"])
+
+
+def where_clause(flt: MessageFilter, *, with_status: bool = True) -> Where:
+    clauses: list[str] = []
+    params: list[Any] = []
+    if with_status and flt.statuses:
+        clauses.append(f"status IN ({', '.join('?' for _ in flt.statuses)})")
+        params.extend(sorted(s.value for s in flt.statuses))
+    if flt.error_codes:
+        clauses.append(f"error_code IN ({', '.join('?' for _ in flt.error_codes)})")
+        params.extend(sorted(flt.error_codes))
+    if flt.to_addr:
+        _prefix_range("to_addr", flt.to_addr, clauses, params)
+    if flt.from_addr:
+        _prefix_range("from_addr", flt.from_addr, clauses, params)
+    if flt.text:
+        match = fts_query(flt.text)
+        if match is not None:
+            clauses.append("id IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?)")
+            params.append(match)
+    if flt.since is not None:
+        clauses.append("created_at >= ?")
+        params.append(flt.since.timestamp())
+    if flt.until is not None:
+        clauses.append("created_at < ?")
+        params.append(flt.until.timestamp())
+    if flt.direction == "inbound":
+        clauses.append("direction = 'inbound'")
+    elif flt.direction == "outbound":
+        clauses.append("coalesce(direction, '') != 'inbound'")
+    return clauses, params
+
+
+def _sql_where(clauses: Iterable[str]) -> str:
+    clauses = list(clauses)
+    return f"WHERE {' AND '.join(clauses)}" if clauses else ""
+
+
+async def _fetch_messages(
+    conn: aiosqlite.Connection, sql: str, params: Sequence[Any]
+) -> list[StoredMessage]:
+    async with conn.execute(sql, params) as cursor:
+        return [message_from_row(values) async for values in cursor]
+
+
+async def page(
+    conn: aiosqlite.Connection,
+    flt: MessageFilter,
+    after: Cursor | None = None,
+    limit: int = 200,
+) -> Page:
+    """Up to `limit` messages matching `flt`, newest first, strictly older than `after`."""
+    limit = max(1, min(limit, 5000))
+    clauses, params = where_clause(flt, with_status=False)
+    if after is not None:
+        clauses.append("(created_at, id) < (?, ?)")
+        params.extend([after.created_at, after.id])
+    statuses = sorted(s.value for s in flt.statuses)
+    if len(statuses) <= 1:
+        if statuses:
+            clauses.insert(0, "status = ?")
+            params.insert(0, statuses[0])
+        sql = f"SELECT {_COLUMNS} FROM messages {_sql_where(clauses)} {_ORDER} LIMIT ?"
+        rows = await _fetch_messages(conn, sql, [*params, limit + 1])
+    else:
+        # One ordered index walk per status, each stopping after `limit` rows, merged:
+        # a single `status IN (...)` would sort every matching row to find the newest.
+        parts = []
+        all_params: list[Any] = []
+        for status in statuses:
+            part_where = _sql_where(["status = ?", *clauses])
+            parts.append(
+                f"SELECT * FROM (SELECT {_COLUMNS} FROM messages {part_where} {_ORDER} LIMIT ?)"
+            )
+            all_params.extend([status, *params, limit + 1])
+        sql = " UNION ALL ".join(parts) + f" {_ORDER} LIMIT ?"
+        rows = await _fetch_messages(conn, sql, [*all_params, limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    cursor = Cursor(rows[-1].created_at, rows[-1].id) if more and rows else None
+    return Page(tuple(rows), cursor)
+
+
+async def count_by_status(
+    conn: aiosqlite.Connection, flt: MessageFilter | None = None
+) -> dict[MessageStatus | None, int]:
+    clauses, params = where_clause(flt or MessageFilter())
+    sql = f"SELECT status, count(*) FROM messages {_sql_where(clauses)} GROUP BY status"
+    counts: dict[MessageStatus | None, int] = {}
+    async with conn.execute(sql, params) as cursor:
+        async for status, count in cursor:
+            key = parse_status(status)
+            counts[key] = counts.get(key, 0) + int(count)
+    return counts
+
+
+async def count_by_error(
+    conn: aiosqlite.Connection, flt: MessageFilter | None = None
+) -> list[tuple[int, int]]:
+    """(error code, messages) pairs, most frequent first."""
+    clauses, params = where_clause(flt or MessageFilter())
+    clauses.insert(0, "error_code IS NOT NULL")
+    sql = (
+        f"SELECT error_code, count(*) AS n FROM messages {_sql_where(clauses)} "
+        "GROUP BY error_code ORDER BY n DESC, error_code"
+    )
+    async with conn.execute(sql, params) as cursor:
+        return [(int(code), int(n)) async for code, n in cursor]
+
+
+async def in_flight_older_than(
+    conn: aiosqlite.Connection, age: timedelta, now: datetime, limit: int = 1000
+) -> list[StoredMessage]:
+    """Messages still in flight whose status was learned more than `age` before `now`,
+    oldest first: candidates for a fetch (the callback may have been lost)."""
+    statuses = sorted(s.value for s in IN_FLIGHT)
+    sql = (
+        f"SELECT {_COLUMNS} FROM messages WHERE status IN ({', '.join('?' for _ in statuses)}) "
+        "AND status_at < ? ORDER BY status_at LIMIT ?"
+    )
+    return await _fetch_messages(conn, sql, [*statuses, (now - age).timestamp(), limit])
+
+
+async def changed_since(
+    conn: aiosqlite.Connection, seq: int, limit: int = 1000
+) -> list[StoredMessage]:
+    """Messages whose shown state changed after change sequence `seq`, in change order."""
+    sql = f"SELECT {_COLUMNS} FROM messages WHERE change_seq > ? ORDER BY change_seq LIMIT ?"
+    return await _fetch_messages(conn, sql, [seq, limit])
+
+
+async def get_message(
+    conn: aiosqlite.Connection,
+    *,
+    id: int | None = None,
+    sid: str | None = None,
+    local_id: str | None = None,
+) -> StoredMessage | None:
+    value: int | str
+    if id is not None:
+        column, value = "id", id
+    elif sid is not None:
+        column, value = "sid", sid
+    elif local_id is not None:
+        column, value = "local_id", local_id
+    else:
+        raise ValueError("give one of id, sid or local_id")
+    rows = await _fetch_messages(
+        conn, f"SELECT {_COLUMNS} FROM messages WHERE {column} = ?", [value]
+    )
+    return rows[0] if rows else None
+
+
+async def events_for(conn: aiosqlite.Connection, message_id: int) -> list[StoredEvent]:
+    sql = f"SELECT {_EVENT_COLUMNS} FROM events WHERE message_id = ? ORDER BY id"
+    async with conn.execute(sql, [message_id]) as cursor:
+        return [event_from_row(values) async for values in cursor]
+
+
+async def rejected_events(conn: aiosqlite.Connection, limit: int = 100) -> list[StoredEvent]:
+    sql = (
+        f"SELECT {_EVENT_COLUMNS} FROM events WHERE rejected_reason IS NOT NULL "
+        "ORDER BY id DESC LIMIT ?"
+    )
+    async with conn.execute(sql, [limit]) as cursor:
+        return [event_from_row(values) async for values in cursor]
+
+
+async def media_for(conn: aiosqlite.Connection, message_id: int) -> list[str]:
+    sql = "SELECT url FROM media WHERE message_id = ? ORDER BY idx"
+    async with conn.execute(sql, [message_id]) as cursor:
+        return [str(url) async for (url,) in cursor]

@@ -1,0 +1,158 @@
+"""Typed values that go into and come out of the store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from tui.domain.facts import MessageFacts, Pairs
+from tui.domain.status import MessageStatus
+
+
+class EventKind(StrEnum):
+    """Where an observation of a message came from."""
+
+    CALLBACK = "callback"  # a status callback Twilio POSTed (or GET) to the receiver
+    INBOUND = "inbound"  # an incoming-message webhook
+    CREATE = "create"  # the create response: the only record of the initial status
+    FETCH = "fetch"  # a REST fetch or list result (reconciliation, polling)
+
+
+class SignatureVerdict(StrEnum):
+    VALID = "valid"
+    INVALID = "invalid"
+    MISSING = "missing"  # no X-Twilio-Signature header
+    UNCHECKED = "unchecked"  # validation turned off (loopback only)
+    NOT_APPLICABLE = "n/a"  # not a webhook: our own API call's answer
+
+
+REJECTING: frozenset[SignatureVerdict] = frozenset(
+    {SignatureVerdict.INVALID, SignatureVerdict.MISSING}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingEvent:
+    """One observation to store. `params` are the raw fields exactly as received
+    (repeated keys kept, order kept); `facts` is what they say about the message."""
+
+    kind: EventKind
+    facts: MessageFacts
+    params: Pairs
+    received_at: float
+    signature: SignatureVerdict = SignatureVerdict.NOT_APPLICABLE
+    local_id: str | None = None
+    headers: Pairs = ()
+    idempotency_token: str | None = None
+    rejected_reason: str | None = None
+    checked_url: str | None = None
+
+    @property
+    def rejected(self) -> bool:
+        return self.rejected_reason is not None or self.signature in REJECTING
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    event_id: int | None  # None when the event was a duplicate and not stored again
+    duplicate: bool
+    rejected: bool
+    message_id: int | None
+    status: MessageStatus | None  # the message's status after this event
+    changed: bool  # did this event change the message row?
+    status_known: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LocalMessage:
+    """A send begun here, stored before Twilio has answered with a SID."""
+
+    local_id: str
+    to_addr: str
+    from_addr: str | None
+    messaging_service_sid: str | None
+    body: str | None
+    created_at: float
+    media_urls: tuple[str, ...] = ()
+    send_at: float | None = None
+    num_segments: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMessage:
+    id: int
+    sid: str | None
+    local_id: str | None
+    account_sid: str | None
+    messaging_service_sid: str | None
+    direction: str | None
+    from_addr: str | None
+    to_addr: str | None
+    body: str | None
+    num_segments: int | None
+    num_media: int | None
+    status: MessageStatus | None
+    status_at: float
+    error_code: int | None
+    error_message: str | None
+    price: str | None
+    price_unit: str | None
+    api_version: str | None
+    date_created: float | None
+    date_sent: float | None
+    date_updated: float | None
+    raw_dlr_done_date: str | None
+    send_at: float | None
+    created_at: float
+    first_seen: float
+    last_seen: float
+    change_seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    id: int
+    kind: EventKind
+    received_at: float
+    message_id: int | None
+    message_sid: str | None
+    local_id: str | None
+    status: str | None
+    status_known: bool
+    error_code: int | None
+    applied: bool
+    signature: SignatureVerdict
+    rejected_reason: str | None
+    checked_url: str | None
+    idempotency_token: str | None
+    params: Pairs
+    headers: Pairs
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """Keyset position: the (created_at, id) of the last row of a page."""
+
+    created_at: float
+    id: int
+
+
+@dataclass(frozen=True, slots=True)
+class MessageFilter:
+    """What the console asks for. Empty sets and None mean "no constraint"."""
+
+    statuses: frozenset[MessageStatus] = frozenset()
+    error_codes: frozenset[int] = frozenset()
+    to_addr: str | None = None
+    from_addr: str | None = None
+    text: str | None = None  # words in the body, prefix-matched
+    since: datetime | None = None  # created at or after
+    until: datetime | None = None  # created before
+    direction: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    rows: tuple[StoredMessage, ...]
+    next_cursor: Cursor | None  # None on the last page

@@ -1,0 +1,151 @@
+"""The database schema and its migrations, versioned with `PRAGMA user_version`.
+
+Each migration is applied once, in order, inside one transaction with the version bump, so
+a crash mid-migration leaves the previous version intact. A database written by a newer
+build (a version this build does not know) is refused rather than guessed at.
+
+Times are unix seconds (REAL, UTC): cheap to index and compare, and the UI formats them.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+# v1: messages (one row per SID or per local send awaiting its SID), events (every
+# callback, inbound webhook and fetch, raw), media.
+_V1 = """
+CREATE TABLE messages (
+    id INTEGER PRIMARY KEY,
+    sid TEXT UNIQUE,
+    local_id TEXT UNIQUE,
+    account_sid TEXT,
+    messaging_service_sid TEXT,
+    direction TEXT,
+    from_addr TEXT,
+    to_addr TEXT,
+    body TEXT,
+    num_segments INTEGER,
+    num_media INTEGER,
+    status TEXT,
+    status_rank INTEGER NOT NULL DEFAULT -1,
+    status_at REAL NOT NULL,
+    error_code INTEGER,
+    error_message TEXT,
+    price TEXT,
+    price_unit TEXT,
+    api_version TEXT,
+    date_created REAL,
+    date_sent REAL,
+    date_updated REAL,
+    raw_dlr_done_date TEXT,
+    send_at REAL,
+    created_at REAL NOT NULL,
+    first_seen REAL NOT NULL,
+    last_seen REAL NOT NULL,
+    change_seq INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX messages_newest ON messages (created_at, id);
+CREATE INDEX messages_by_status ON messages (status, created_at, id);
+CREATE INDEX messages_by_error ON messages (error_code, created_at, id)
+    WHERE error_code IS NOT NULL;
+CREATE INDEX messages_by_to ON messages (to_addr, created_at, id);
+CREATE INDEX messages_by_from ON messages (from_addr, created_at, id);
+CREATE INDEX messages_status_age ON messages (status, status_at);
+CREATE INDEX messages_changes ON messages (change_seq);
+
+CREATE TABLE events (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    received_at REAL NOT NULL,
+    message_id INTEGER REFERENCES messages (id) ON DELETE SET NULL,
+    message_sid TEXT,
+    local_id TEXT,
+    status TEXT,
+    status_known INTEGER NOT NULL DEFAULT 1,
+    error_code INTEGER,
+    applied INTEGER NOT NULL DEFAULT 0,
+    signature TEXT NOT NULL,
+    rejected_reason TEXT,
+    checked_url TEXT,
+    idempotency_token TEXT,
+    content_hash TEXT,
+    params TEXT NOT NULL,
+    headers TEXT NOT NULL
+);
+CREATE INDEX events_by_message ON events (message_id, id);
+CREATE INDEX events_by_time ON events (received_at);
+CREATE INDEX events_rejected ON events (id) WHERE rejected_reason IS NOT NULL;
+-- De-duplication keys exist only on accepted events: a forged request must never
+-- occupy the slot of the genuine callback that follows it.
+CREATE UNIQUE INDEX events_token ON events (idempotency_token)
+    WHERE idempotency_token IS NOT NULL;
+CREATE UNIQUE INDEX events_content ON events (content_hash)
+    WHERE content_hash IS NOT NULL;
+
+CREATE TABLE media (
+    message_id INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,
+    url TEXT NOT NULL,
+    content_type TEXT,
+    PRIMARY KEY (message_id, idx)
+) WITHOUT ROWID;
+"""
+
+# v2: full-text search over bodies. An external-content FTS5 table kept in step by
+# triggers, back-filled from the rows a v1 database already holds.
+_V2 = """
+CREATE VIRTUAL TABLE messages_fts USING fts5 (
+    body, content='messages', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
+);
+INSERT INTO messages_fts (rowid, body) SELECT id, body FROM messages WHERE body IS NOT NULL;
+CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages WHEN new.body IS NOT NULL BEGIN
+    INSERT INTO messages_fts (rowid, body) VALUES (new.id, new.body);
+END;
+CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages WHEN old.body IS NOT NULL BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', old.id, old.body);
+END;
+CREATE TRIGGER messages_fts_update AFTER UPDATE OF body ON messages
+WHEN old.body IS NOT new.body BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, body)
+        SELECT 'delete', old.id, old.body WHERE old.body IS NOT NULL;
+    INSERT INTO messages_fts (rowid, body) SELECT new.id, new.body WHERE new.body IS NOT NULL;
+END;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+LATEST_VERSION = len(MIGRATIONS)
+
+
+class SchemaError(RuntimeError):
+    """The database cannot be used by this build (too new, or not a msgwatch database)."""
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration into statements, keeping trigger bodies whole."""
+    statements: list[str] = []
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        if line.strip().startswith("--"):
+            continue
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        statements.append(buffer.strip())
+    return statements
+
+
+def migration_steps(current: int, target: int = LATEST_VERSION) -> list[tuple[int, list[str]]]:
+    """The (version, statements) still to apply to go from `current` to `target`."""
+    if current > LATEST_VERSION:
+        raise SchemaError(
+            f"This database has schema version {current}, newer than this msgwatch knows "
+            f"({LATEST_VERSION}); upgrade msgwatch or use another database file."
+        )
+    if current < 0:
+        raise SchemaError(f"This database has an invalid schema version ({current}).")
+    return [
+        (version, _statements(MIGRATIONS[version - 1]))
+        for version in range(current + 1, target + 1)
+    ]

@@ -1,0 +1,242 @@
+"""The store: one SQLite file, one writer connection behind group commit, one reader.
+
+Durability: `synchronous=FULL` in WAL mode. An acknowledged callback must survive a power
+cut, because Twilio does not send it again: by default it retries only when it could not
+connect (connection-overrides doc). With NORMAL, WAL commits are durable against a process
+crash but the last ones can be lost on an OS crash. FULL costs one fsync per commit, and
+group commit shares that fsync among every writer in the batch (perf-anchors: E0 with FULL
+4.5k req/s vs 6.7k with NORMAL, on this machine's 0.24 ms fsync).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+import aiosqlite
+
+from tui.domain.status import DEFAULT_STUCK_AFTER, MessageStatus
+
+from . import queries
+from .group_commit import GroupCommitWriter
+from .ingest import ingest_events, insert_local
+from .records import (
+    Cursor,
+    IncomingEvent,
+    IngestResult,
+    LocalMessage,
+    MessageFilter,
+    Page,
+    StoredEvent,
+    StoredMessage,
+)
+from .schema import LATEST_VERSION, SchemaError, migration_steps
+
+WriteOp = IncomingEvent | LocalMessage
+WriteResult = IngestResult | int
+
+# How long a write waits for another process's write lock (a second console, `serve`)
+# before failing: long enough to ride out a big batch, short enough to answer Twilio
+# well inside its 15 s read timeout.
+BUSY_TIMEOUT_MS = 5000
+
+
+class StoreError(RuntimeError):
+    """The database could not be opened or written; the message says why in one sentence."""
+
+
+async def _connect(path: Path, *, readonly: bool) -> aiosqlite.Connection:
+    # isolation_level=None: no implicit transactions; the writer issues BEGIN IMMEDIATE
+    # and COMMIT itself so that a batch is exactly one transaction.
+    conn = await aiosqlite.connect(path, isolation_level=None)
+    try:
+        await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        if readonly:
+            await conn.execute("PRAGMA query_only = 1")
+        else:
+            async with conn.execute("PRAGMA journal_mode = WAL") as cursor:
+                row = await cursor.fetchone()
+            if row is None or str(row[0]).lower() != "wal":
+                raise StoreError(f"{path} cannot use write-ahead logging (got {row}).")
+            await conn.execute("PRAGMA synchronous = FULL")
+        await conn.execute("PRAGMA foreign_keys = ON")
+    except BaseException:
+        await conn.close()
+        raise
+    return conn
+
+
+async def _user_version(conn: aiosqlite.Connection) -> int:
+    async with conn.execute("PRAGMA user_version") as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def migrate(conn: aiosqlite.Connection, target: int = LATEST_VERSION) -> int:
+    """Bring the schema to `target`, one version per transaction. Safe if two processes
+    open the same new file at once: each step re-reads the version under the write lock."""
+    while True:
+        await conn.execute("BEGIN IMMEDIATE")
+        try:
+            current = await _user_version(conn)
+            steps = migration_steps(current, target)
+            if not steps:
+                await conn.execute("COMMIT")
+                return current
+            version, statements = steps[0]
+            for statement in statements:
+                await conn.execute(statement)
+            await conn.execute(f"PRAGMA user_version = {version}")
+            await conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                await conn.execute("ROLLBACK")
+            raise
+
+
+def _explain(path: Path, exc: Exception) -> StoreError:
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return StoreError(f"{path} is locked by another process; try again or use another file.")
+    if "not a database" in text or "malformed" in text:
+        return StoreError(f"{path} is not a msgwatch database (or is damaged): {text}.")
+    if "already exists" in text:
+        return StoreError(f"{path} is an SQLite database of another program, not msgwatch's.")
+    if "unable to open" in text:
+        return StoreError(f"{path} cannot be opened: check the folder exists and is writable.")
+    return StoreError(f"{path}: {text}")
+
+
+class Store:
+    """Open with `await Store.open(path)` (or `async with await Store.open(path)`)."""
+
+    def __init__(
+        self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection
+    ) -> None:
+        self.path = path
+        self._writer_conn = writer
+        self._reader = reader
+        self._writer: GroupCommitWriter[WriteOp, WriteResult] = GroupCommitWriter(
+            writer, _apply_batch
+        )
+
+    @classmethod
+    async def open(cls, path: str | Path) -> Store:
+        path = Path(path)
+        writer: aiosqlite.Connection | None = None
+        try:
+            writer = await _connect(path, readonly=False)
+            await migrate(writer)
+            reader = await _connect(path, readonly=True)
+        except SchemaError as exc:
+            if writer is not None:
+                await writer.close()
+            raise StoreError(str(exc)) from exc
+        except sqlite3.Error as exc:
+            if writer is not None:
+                await writer.close()
+            raise _explain(path, exc) from exc
+        store = cls(path, writer, reader)
+        store._writer.start()
+        return store
+
+    async def close(self) -> None:
+        """Commit what is queued, then close both connections."""
+        await self._writer.close()
+        await self._reader.close()
+        await self._writer_conn.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    # -- writes: each returns only after its transaction has committed ---------------
+
+    async def ingest(self, event: IncomingEvent) -> IngestResult:
+        result = await self._writer.submit(event)
+        assert isinstance(result, IngestResult)
+        return result
+
+    async def record_local(self, local: LocalMessage) -> int:
+        """Store a send begun here before its SID exists; returns the message id."""
+        result = await self._writer.submit(local)
+        assert isinstance(result, int)
+        return result
+
+    @property
+    def write_stats(self) -> tuple[int, int, int]:
+        """(batches committed, operations, largest batch): how much group commit shares."""
+        w = self._writer
+        return w.batches, w.ops, w.largest_batch
+
+    # -- reads ---------------------------------------------------------------------
+
+    async def page(
+        self, flt: MessageFilter | None = None, after: Cursor | None = None, limit: int = 200
+    ) -> Page:
+        return await queries.page(self._reader, flt or MessageFilter(), after, limit)
+
+    async def count_by_status(
+        self, flt: MessageFilter | None = None
+    ) -> dict[MessageStatus | None, int]:
+        return await queries.count_by_status(self._reader, flt)
+
+    async def count_by_error(self, flt: MessageFilter | None = None) -> list[tuple[int, int]]:
+        return await queries.count_by_error(self._reader, flt)
+
+    async def in_flight_older_than(
+        self, now: datetime, age: timedelta = DEFAULT_STUCK_AFTER, limit: int = 1000
+    ) -> list[StoredMessage]:
+        return await queries.in_flight_older_than(self._reader, age, now, limit)
+
+    async def changed_since(self, seq: int, limit: int = 1000) -> list[StoredMessage]:
+        return await queries.changed_since(self._reader, seq, limit)
+
+    async def get_message(
+        self, *, id: int | None = None, sid: str | None = None, local_id: str | None = None
+    ) -> StoredMessage | None:
+        return await queries.get_message(self._reader, id=id, sid=sid, local_id=local_id)
+
+    async def events_for(self, message_id: int) -> list[StoredEvent]:
+        return await queries.events_for(self._reader, message_id)
+
+    async def rejected_events(self, limit: int = 100) -> list[StoredEvent]:
+        return await queries.rejected_events(self._reader, limit)
+
+    async def media_for(self, message_id: int) -> list[str]:
+        return await queries.media_for(self._reader, message_id)
+
+    async def data_version(self) -> int:
+        """Changes when any connection (this process or another) commits: a cheap
+        "has anything changed?" for consoles that follow a store another process writes."""
+        async with self._reader.execute("PRAGMA data_version") as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+
+async def _apply_batch(conn: aiosqlite.Connection, ops: Sequence[WriteOp]) -> list[WriteResult]:
+    """Apply ops in order inside the writer's transaction; runs of events go together."""
+    results: list[WriteResult] = []
+    run: list[IncomingEvent] = []
+    for op in ops:
+        if isinstance(op, IncomingEvent):
+            run.append(op)
+            continue
+        if run:
+            results.extend(await ingest_events(conn, run))
+            run = []
+        results.append(await insert_local(conn, op))
+    if run:
+        results.extend(await ingest_events(conn, run))
+    return results
