@@ -152,23 +152,32 @@ class _Batch:
         row["change_seq"] = self.next_seq
 
 
-def _in_clause(values: Sequence[object]) -> str:
-    return ", ".join("?" for _ in values)
+def _any_of(arms: Sequence[tuple[str, Sequence[object]]]) -> tuple[str, list[object]]:
+    """`a IN (...) OR b IN (...)` for the arms that have values, with their parameters.
+
+    An empty arm must be left out, not written as `IN ()`: SQLite then gives up its
+    multi-index OR plan and scans the whole table (measured: 17 ms instead of 0.1 ms for
+    one callback at 200k messages).
+    """
+    clauses: list[str] = []
+    params: list[object] = []
+    for column, values in arms:
+        if values:
+            clauses.append(f"{column} IN ({', '.join('?' for _ in values)})")
+            params.extend(values)
+    return " OR ".join(clauses), params
 
 
 async def _existing_keys(
     conn: aiosqlite.Connection, tokens: list[str], hashes: list[str]
 ) -> tuple[set[str], set[str]]:
-    if not tokens and not hashes:
-        return set(), set()
-    sql = (
-        f"SELECT idempotency_token, content_hash FROM events "
-        f"WHERE idempotency_token IN ({_in_clause(tokens)}) "
-        f"OR content_hash IN ({_in_clause(hashes)})"
-    )
+    where, params = _any_of([("idempotency_token", tokens), ("content_hash", hashes)])
     found_tokens: set[str] = set()
     found_hashes: set[str] = set()
-    async with conn.execute(sql, [*tokens, *hashes]) as cursor:
+    if not where:
+        return found_tokens, found_hashes
+    sql = f"SELECT idempotency_token, content_hash FROM events WHERE {where}"
+    async with conn.execute(sql, params) as cursor:
         async for token, digest in cursor:
             if token is not None:
                 found_tokens.add(token)
@@ -180,14 +189,10 @@ async def _existing_keys(
 async def _open_batch(
     conn: aiosqlite.Connection, sids: Iterable[str], local_ids: Iterable[str]
 ) -> _Batch:
-    sid_list, local_list = sorted(set(sids)), sorted(set(local_ids))
     batch = _Batch({}, {}, [], {}, 0, 0, 0)
-    if sid_list or local_list:
-        sql = (
-            f"{_SELECT_MESSAGE} WHERE sid IN ({_in_clause(sid_list)}) "
-            f"OR local_id IN ({_in_clause(local_list)})"
-        )
-        async with conn.execute(sql, [*sid_list, *local_list]) as cursor:
+    where, params = _any_of([("sid", sorted(set(sids))), ("local_id", sorted(set(local_ids)))])
+    if where:
+        async with conn.execute(f"{_SELECT_MESSAGE} WHERE {where}", params) as cursor:
             async for values in cursor:
                 batch.index(dict(zip(MESSAGE_COLUMNS, values, strict=True)))
     # The write lock is held (BEGIN IMMEDIATE), so ids and sequence numbers handed out
