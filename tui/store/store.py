@@ -39,6 +39,13 @@ from .schema import LATEST_VERSION, SchemaError, migration_steps
 WriteOp = IncomingEvent | LocalMessage
 WriteResult = IngestResult | int
 
+# Page cache per connection, in KiB (negative = KiB for SQLite). The de-dup and SID
+# indexes have random keys, so every write lands on a different page of them; SQLite's
+# default 2 MB cache turns each into a read once the database passes a few hundred MB.
+# (perf-anchors: 68k -> 78k rows/s with 64 MB on the app's schema.)
+WRITER_CACHE_KIB = 64 * 1024
+READER_CACHE_KIB = 32 * 1024
+
 # How long a write waits for another process's write lock (a second console, `serve`)
 # before failing: long enough to ride out a big batch, short enough to answer Twilio
 # well inside its 15 s read timeout.
@@ -55,6 +62,8 @@ async def _connect(path: Path, *, readonly: bool) -> aiosqlite.Connection:
     conn = await aiosqlite.connect(path, isolation_level=None)
     try:
         await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cache = READER_CACHE_KIB if readonly else WRITER_CACHE_KIB
+        await conn.execute(f"PRAGMA cache_size = -{cache}")
         if readonly:
             await conn.execute("PRAGMA query_only = 1")
         else:
