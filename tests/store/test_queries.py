@@ -143,3 +143,19 @@ async def test_data_version_moves_on_commit(store: Store) -> None:
     before = await store.data_version()
     await store.ingest(callback(sid(1), "sent"))
     assert await store.data_version() != before
+
+
+async def test_common_words_take_the_index_walk_and_agree(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The plan for words in many bodies (walk newest-first) returns the same pages as the
+    plan for rare words (sort the matches); a low threshold makes 'tacos' common here."""
+    from tui.store import queries
+
+    rows = await fill(store)
+    flt = MessageFilter(text="tacos")
+    sorted_plan = await walk(store, flt, 11)
+    monkeypatch.setattr(queries, "TEXT_SORT_LIMIT", 3)
+    assert await queries._text_is_common(store._reader, flt)
+    assert await walk(store, flt, 11) == sorted_plan
+    assert sorted_plan == newest_first([m for m in rows if "tacos" in (m.body or "")])

@@ -36,6 +36,13 @@ _EVENT_COLUMNS = (
 
 Where = tuple[list[str], list[Any]]
 
+# Text search picks its plan by how many bodies match (measured at 200k messages):
+# - few matches: fetch them and sort by time (0.03 ms for a unique order code);
+# - many matches: walk the newest-first index and stop after a page (8 ms for a word in
+#   40% of bodies, where sorting every match took 87 ms).
+# Counting up to this many matches costs under 3 ms.
+TEXT_SORT_LIMIT = 2000
+
 
 def message_from_row(values: Sequence[Any]) -> StoredMessage:
     row = dict(zip(MESSAGE_COLUMNS, values, strict=True))
@@ -133,6 +140,16 @@ async def _fetch_messages(
         return [message_from_row(values) async for values in cursor]
 
 
+async def _text_is_common(conn: aiosqlite.Connection, flt: MessageFilter) -> bool:
+    match = fts_query(flt.text or "")
+    if match is None:
+        return False
+    sql = "SELECT count(*) FROM (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? LIMIT ?)"
+    async with conn.execute(sql, [match, TEXT_SORT_LIMIT]) as cursor:
+        row = await cursor.fetchone()
+    return row is not None and int(row[0]) >= TEXT_SORT_LIMIT
+
+
 async def page(
     conn: aiosqlite.Connection,
     flt: MessageFilter,
@@ -141,6 +158,10 @@ async def page(
 ) -> Page:
     """Up to `limit` messages matching `flt`, newest first, strictly older than `after`."""
     limit = max(1, min(limit, 5000))
+    source = "messages"
+    only_text = not (flt.statuses or flt.error_codes or flt.to_addr or flt.from_addr)
+    if flt.text and only_text and await _text_is_common(conn, flt):
+        source = "messages INDEXED BY messages_newest"
     clauses, params = where_clause(flt, with_status=False)
     if after is not None:
         clauses.append("(created_at, id) < (?, ?)")
@@ -150,7 +171,7 @@ async def page(
         if statuses:
             clauses.insert(0, "status = ?")
             params.insert(0, statuses[0])
-        sql = f"SELECT {_COLUMNS} FROM messages {_sql_where(clauses)} {_ORDER} LIMIT ?"
+        sql = f"SELECT {_COLUMNS} FROM {source} {_sql_where(clauses)} {_ORDER} LIMIT ?"
         rows = await _fetch_messages(conn, sql, [*params, limit + 1])
     else:
         # One ordered index walk per status, each stopping after `limit` rows, merged:
