@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiosqlite
@@ -123,13 +123,13 @@ def event_keys(event: IncomingEvent) -> tuple[str | None, str | None]:
 class _Batch:
     """Working state of one transaction."""
 
-    by_sid: dict[str, Row]
-    by_local: dict[str, Row]
-    new_rows: list[Row]
-    dirty: dict[int, Row]
-    next_id: int
-    next_seq: int
-    next_event_id: int
+    by_sid: dict[str, Row] = field(default_factory=dict)
+    by_local: dict[str, Row] = field(default_factory=dict)
+    new_rows: list[Row] = field(default_factory=list)
+    dirty: dict[int, Row] = field(default_factory=dict)  # rows to write back, by id
+    next_id: int = 0
+    next_seq: int = 0
+    next_event_id: int = 0
 
     def find(self, sid: str | None, local_id: str | None) -> Row | None:
         row = self.by_sid.get(sid) if sid else None
@@ -189,7 +189,7 @@ async def _existing_keys(
 async def _open_batch(
     conn: aiosqlite.Connection, sids: Iterable[str], local_ids: Iterable[str]
 ) -> _Batch:
-    batch = _Batch({}, {}, [], {}, 0, 0, 0)
+    batch = _Batch()
     where, params = _any_of([("sid", sorted(set(sids))), ("local_id", sorted(set(local_ids)))])
     if where:
         async with conn.execute(f"{_SELECT_MESSAGE} WHERE {where}", params) as cursor:
