@@ -6,6 +6,7 @@ long before a million-row database shows it.
 """
 
 from datetime import UTC, datetime, timedelta
+
 from tui.domain.status import MessageStatus
 from tui.store import LocalMessage, MessageFilter, Store
 
@@ -40,10 +41,7 @@ def assert_no_full_scan(plans: list[tuple[str, list[str]]], *, index_walks: bool
     for sql, plan in plans:
         for step in plan:
             for table in BIG_TABLES:
-                if index_walks:
-                    bad = step == f"SCAN {table}"
-                else:
-                    bad = step.startswith(f"SCAN {table}")
+                bad = step == f"SCAN {table}" if index_walks else step.startswith(f"SCAN {table}")
                 assert not bad, f"scan of {table}:\n{sql}\n{plan}"
 
 
