@@ -303,3 +303,15 @@ def test_accepted_phones_are_e164(raw: str) -> None:
         assert address.e164.startswith("+")
         assert address.e164[1:].isdigit()
         assert len(address.e164) <= 16
+
+
+def test_lenient_mode_accepts_possible_but_unassigned_numbers() -> None:
+    """Twilio's own examples use +1 555 numbers; the local Twilio takes them (strict=False)
+    while the compose pane keeps warning (strict, the default)."""
+    with pytest.raises(AddressError):
+        parse_to("+15558675309")
+    lenient = parse_to("+15558675309", strict=False)
+    assert lenient.e164 == "+15558675309" and lenient.region_code == "US"
+    assert parse_from("whatsapp:+15558675309", strict=False).e164 == "+15558675309"
+    with pytest.raises(AddressError):  # lengths are still checked
+        parse_to("+1555867530", strict=False)

@@ -153,7 +153,7 @@ def _str_or_none(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _parse_phone(text: str, field: Field) -> _Phone:
+def _parse_phone(text: str, field: Field, strict: bool) -> _Phone:
     """`text` as an E.164 phone number, or an AddressError saying what is wrong with it."""
     q = _quote(text)
     compact = _compact(text)
@@ -192,10 +192,10 @@ def _parse_phone(text: str, field: Field) -> _Phone:
         return _Phone(e164, "US", "United States")
     if digits[0] == "0":
         raise _fail(field, f"{q} starts with 0 after the '+'; no country code starts with 0.")
-    return _lookup(e164, text, field)
+    return _lookup(e164, text, field, strict)
 
 
-def _lookup(e164: str, text: str, field: Field) -> _Phone:
+def _lookup(e164: str, text: str, field: Field, strict: bool) -> _Phone:
     q = _quote(text)
     try:
         number = phonenumbers.parse(e164, None)
@@ -216,6 +216,11 @@ def _lookup(e164: str, text: str, field: Field) -> _Phone:
         raise _fail(field, f"{q} has the wrong number of digits for a +{country_code} number.")
     if not phonenumbers.is_valid_number(number):
         region = _str_or_none(phonenumbers.region_code_for_country_code(country_code))
+        if not strict:
+            # Possible but unassigned (e.g. +1 555 numbers in Twilio's own examples).
+            return _Phone(
+                e164, region, _str_or_none(geocoder.country_name_for_number(number, "en")) or region
+            )
         where = f" ({region})" if region and region != "ZZ" else ""
         raise _fail(
             field,
@@ -226,7 +231,7 @@ def _lookup(e164: str, text: str, field: Field) -> _Phone:
     return _Phone(e164, region_code, region_name)
 
 
-def _parse_channel(raw: str, prefix: str, rest: str, field: Field) -> Address:
+def _parse_channel(raw: str, prefix: str, rest: str, field: Field, strict: bool) -> Address:
     channel = prefix.lower()
     if channel not in SUPPORTED_CHANNELS:
         raise _fail(
@@ -237,7 +242,7 @@ def _parse_channel(raw: str, prefix: str, rest: str, field: Field) -> Address:
     body = rest.strip()
     if not body:
         raise _fail(field, f"Add a phone number after '{prefix}:' (e.g. whatsapp:{_EXAMPLE}).")
-    phone = _parse_phone(body, field)
+    phone = _parse_phone(body, field, strict)
     return Address(
         raw=raw,
         kind=AddressKind.CHANNEL,
@@ -249,8 +254,8 @@ def _parse_channel(raw: str, prefix: str, rest: str, field: Field) -> Address:
     )
 
 
-def _phone_address(raw: str, text: str, field: Field) -> Address:
-    phone = _parse_phone(text, field)
+def _phone_address(raw: str, text: str, field: Field, strict: bool) -> Address:
+    phone = _parse_phone(text, field, strict)
     return Address(
         raw=raw,
         kind=AddressKind.PHONE,
@@ -261,8 +266,13 @@ def _phone_address(raw: str, text: str, field: Field) -> Address:
     )
 
 
-def parse_to(raw: str) -> Address:
-    """A message's To: a phone number, a `whatsapp:` address or a short code."""
+def parse_to(raw: str, *, strict: bool = True) -> Address:
+    """A message's To: a phone number, a `whatsapp:` address or a short code.
+
+    `strict=False` also accepts numbers that are possible but not assigned in the numbering
+    plan (+1 555 ..., as in Twilio's own examples); the local Twilio uses it so that the
+    docs' examples and demo numbers work. Lengths and country codes are checked either way.
+    """
     text = raw.strip()
     q = _quote(text)
     if not text:
@@ -271,7 +281,7 @@ def parse_to(raw: str) -> Address:
         )
     channel = _CHANNEL_PREFIX.fullmatch(text)
     if channel is not None:
-        return _parse_channel(raw, channel.group(1), channel.group(2), "To")
+        return _parse_channel(raw, channel.group(1), channel.group(2), "To", strict)
     if _SHORT_CODE.fullmatch(text):
         return Address(raw=raw, kind=AddressKind.SHORT_CODE, normalized=text)
     if is_messaging_service_sid(text):
@@ -282,12 +292,12 @@ def parse_to(raw: str) -> Address:
             f"{q} looks like an alphanumeric sender ID, which can only be a From; "
             f"'To' must be a phone number (e.g. {_EXAMPLE}), short code or whatsapp: address.",
         )
-    return _phone_address(raw, text, "To")
+    return _phone_address(raw, text, "To", strict)
 
 
-def parse_from(raw: str) -> Address:
+def parse_from(raw: str, *, strict: bool = True) -> Address:
     """A message's From: a phone number, `whatsapp:` address, short code, alphanumeric sender
-    ID or Messaging Service SID."""
+    ID or Messaging Service SID. `strict` as for `parse_to`."""
     text = raw.strip()
     q = _quote(text)
     if not text:
@@ -307,11 +317,11 @@ def parse_from(raw: str) -> Address:
         )
     channel = _CHANNEL_PREFIX.fullmatch(text)
     if channel is not None:
-        return _parse_channel(raw, channel.group(1), channel.group(2), "From")
+        return _parse_channel(raw, channel.group(1), channel.group(2), "From", strict)
     if _SHORT_CODE.fullmatch(text):
         return Address(raw=raw, kind=AddressKind.SHORT_CODE, normalized=text)
     if text.startswith("+") or not any(c.isalpha() for c in text):
-        return _phone_address(raw, text, "From")
+        return _phone_address(raw, text, "From", strict)
     if _is_alphanumeric_sender(text):
         return Address(raw=raw, kind=AddressKind.ALPHANUMERIC, normalized=text)
     if _ALNUM_CHARS.fullmatch(text):
