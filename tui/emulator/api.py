@@ -1,0 +1,128 @@
+"""The emulator's HTTP face: Twilio's Messages API (2010-04-01) on aiohttp.
+
+JSON only: a `.xml` URL answers 406 Not Acceptable (documented in the README). Errors are
+Twilio's JSON `{code, message, more_info, status}`; unknown paths are 404 / 20404.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from .accounts import authenticate
+from .book import messages_path
+from .emulator import Emulator
+from .model import ApiError
+
+EMULATOR_KEY: web.AppKey[Emulator] = web.AppKey("emulator", Emulator)
+_PREFIX = "/2010-04-01/Accounts/{account}"
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _json(payload: Any, status: int = 200) -> web.Response:
+    return web.Response(text=json.dumps(payload), status=status, content_type="application/json")
+
+
+def _error(exc: ApiError) -> web.Response:
+    return _json(exc.body(), status=exc.status)
+
+
+@web.middleware
+async def twilio_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every failure answers in Twilio's error shape, never aiohttp's HTML pages."""
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return _error(exc)
+    except web.HTTPNotFound:
+        return _error(ApiError(404, 20404, f"The requested resource {request.path} was not found"))
+    except web.HTTPMethodNotAllowed:
+        return _error(ApiError(405, 20004, f"Method {request.method} not allowed"))
+
+
+def _authorized(request: web.Request) -> tuple[Emulator, str, bool]:
+    emulator = request.app[EMULATOR_KEY]
+    account = request.match_info["account"]
+    is_test = authenticate(emulator.credentials, request.headers.get("Authorization"), account)
+    return emulator, account, is_test
+
+
+async def _form(request: web.Request) -> list[tuple[str, str]]:
+    data = await request.post()
+    return [(k, v) for k, v in data.items() if isinstance(v, str)]
+
+
+async def create_message(request: web.Request) -> web.Response:
+    emulator, account, is_test = _authorized(request)
+    message = emulator.create(account, await _form(request), test_credentials=is_test)
+    return _json(message.to_resource(), status=201)
+
+
+async def list_messages(request: web.Request) -> web.Response:
+    emulator, account, _ = _authorized(request)
+    envelope = emulator.book.page(account, list(request.query.items()), messages_path(account))
+    return _json(envelope)
+
+
+async def fetch_message(request: web.Request) -> web.Response:
+    emulator, account, _ = _authorized(request)
+    return _json(emulator.fetch(account, request.match_info["sid"]).to_resource())
+
+
+async def update_message(request: web.Request) -> web.Response:
+    emulator, account, _ = _authorized(request)
+    message = emulator.update(account, request.match_info["sid"], await _form(request))
+    return _json(message.to_resource())
+
+
+async def delete_message(request: web.Request) -> web.Response:
+    emulator, account, _ = _authorized(request)
+    emulator.delete(account, request.match_info["sid"])
+    return web.Response(status=204)
+
+
+async def list_media(request: web.Request) -> web.Response:
+    emulator, account, _ = _authorized(request)
+    message = emulator.fetch(account, request.match_info["sid"])
+    path = f"{message.uri[: -len('.json')]}/Media.json"
+    media = message.media_resources()
+    return _json(
+        {
+            "end": max(len(media) - 1, 0),
+            "first_page_uri": f"{path}?PageSize=50&Page=0",
+            "media_list": media,
+            "next_page_uri": None,
+            "page": 0,
+            "page_size": 50,
+            "previous_page_uri": None,
+            "start": 0,
+            "uri": f"{path}?PageSize=50&Page=0",
+        }
+    )
+
+
+async def not_acceptable(request: web.Request) -> web.Response:
+    return _error(
+        ApiError(406, 20001, "msgwatch's local Twilio speaks JSON only: use the .json URL.")
+    )
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_post(f"{_PREFIX}/Messages.json", create_message)
+    app.router.add_get(f"{_PREFIX}/Messages.json", list_messages)
+    app.router.add_get(f"{_PREFIX}/Messages/{{sid}}.json", fetch_message)
+    app.router.add_post(f"{_PREFIX}/Messages/{{sid}}.json", update_message)
+    app.router.add_delete(f"{_PREFIX}/Messages/{{sid}}.json", delete_message)
+    app.router.add_get(f"{_PREFIX}/Messages/{{sid}}/Media.json", list_media)
+    app.router.add_route("*", "/2010-04-01/{tail:.*}.xml", not_acceptable)
+
+
+def build_app(emulator: Emulator) -> web.Application:
+    app = web.Application(middlewares=[twilio_errors])
+    app[EMULATOR_KEY] = emulator
+    add_routes(app)
+    return app
