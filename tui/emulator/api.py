@@ -14,10 +14,12 @@ from aiohttp import web
 
 from .accounts import authenticate
 from .book import messages_path
+from .callbacks import CallbackSender
 from .emulator import Emulator
 from .model import ApiError
 
 EMULATOR_KEY: web.AppKey[Emulator] = web.AppKey("emulator", Emulator)
+SENDER_KEY: web.AppKey[CallbackSender] = web.AppKey("sender", CallbackSender)
 _PREFIX = "/2010-04-01/Accounts/{account}"
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -105,6 +107,18 @@ async def list_media(request: web.Request) -> web.Response:
     )
 
 
+async def deliveries(request: web.Request) -> web.Response:
+    """Every webhook attempt the emulator made (newest last): `?after=ID` for the rest."""
+    sender = request.app.get(SENDER_KEY)
+    if sender is None:
+        return _json({"deliveries": []})
+    try:
+        after = int(request.query.get("after", "0"))
+    except ValueError:
+        raise ApiError(400, 20001, "after must be a delivery id (a whole number).") from None
+    return _json({"deliveries": [d.to_json() for d in sender.log if d.id > after]})
+
+
 async def not_acceptable(request: web.Request) -> web.Response:
     return _error(
         ApiError(406, 20001, "msgwatch's local Twilio speaks JSON only: use the .json URL.")
@@ -119,10 +133,13 @@ def add_routes(app: web.Application) -> None:
     app.router.add_delete(f"{_PREFIX}/Messages/{{sid}}.json", delete_message)
     app.router.add_get(f"{_PREFIX}/Messages/{{sid}}/Media.json", list_media)
     app.router.add_route("*", "/2010-04-01/{tail:.*}.xml", not_acceptable)
+    app.router.add_get("/_emulator/deliveries", deliveries)
 
 
-def build_app(emulator: Emulator) -> web.Application:
+def build_app(emulator: Emulator, sender: CallbackSender | None = None) -> web.Application:
     app = web.Application(middlewares=[twilio_errors])
     app[EMULATOR_KEY] = emulator
+    if sender is not None:
+        app[SENDER_KEY] = sender
     add_routes(app)
     return app

@@ -53,6 +53,8 @@ class Emulator:
         self.clock = clock
         self.window = window
         self.lifecycle: Lifecycle | None = None
+        # (recipient, sender) pairs where the recipient replied STOP: sends answer 21610.
+        self._opted_out: set[tuple[str, str]] = set()
         self._limit = SenderRateLimit(rate_limit_per_sender) if rate_limit_per_sender else None
 
     def create(
@@ -61,6 +63,8 @@ class Emulator:
         now = self.clock()
         request = check_create(form, now, test_credentials=test_credentials, window=self.window)
         sender = request.messaging_service_sid or request.from_ or ""
+        if (request.to, sender) in self._opted_out:
+            raise ApiError(400, 21610, "Attempt to send to unsubscribed recipient")
         if self._limit is not None and not self._limit.allow(sender):
             raise ApiError(429, 20429, "Too Many Requests")
         if request.send_at is not None:
@@ -94,6 +98,9 @@ class Emulator:
         if self.lifecycle is not None and not test_credentials:
             self.lifecycle.admit(message)
         return message
+
+    def opt_out(self, recipient: str, sender: str) -> None:
+        self._opted_out.add((recipient, sender))
 
     def fetch(self, account_sid: str, sid: str) -> EmulatedMessage:
         return self.book.get(account_sid, sid)
