@@ -34,7 +34,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"msgwatch {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, text in _COMMANDS.items():
-        sub.add_parser(name, help=text, description=text)
+        command = sub.add_parser(name, help=text, description=text)
+        if name == "emulator":
+            from tui import emulator_cli
+
+            emulator_cli.add_arguments(command)
     return parser
 
 
@@ -47,6 +51,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     command = args.command or "console"
+    if command == "emulator":
+        from tui import emulator_cli
+
+        return emulator_cli.run(args)
     return _not_available(command)
 
 
