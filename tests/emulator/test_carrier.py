@@ -167,6 +167,7 @@ async def test_chaos_reorders_repeats_and_drops(make, sink: Sink) -> None:  # ty
     m = await h.send(to=TO, from_=FROM, body="x", status_callback=f"{sink.url}/cb")
     await h.settle()
     assert sorted(sink.statuses(m.sid)) == ["delivered", "sent"]
+    assert_signed_like_twilio(sink, h.local.credentials.auth_token)
 
     sink.received.clear()
     h2 = await make(replace(ALWAYS, duplicate=1.0))
@@ -175,6 +176,7 @@ async def test_chaos_reorders_repeats_and_drops(make, sink: Sink) -> None:  # ty
     assert sink.statuses(m2.sid) == ["sent", "sent", "delivered", "delivered"]
     tokens = [r.headers["I-Twilio-Idempotency-Token"] for r in sink.received]
     assert tokens[0] == tokens[1] and tokens[2] == tokens[3] and tokens[0] != tokens[2]
+    assert_signed_like_twilio(sink, h2.local.credentials.auth_token)
 
     sink.received.clear()
     h3 = await make(replace(ALWAYS, drop=1.0))
@@ -203,6 +205,7 @@ async def test_default_retry_is_once_on_connect_failure_only(make, sink: Sink) -
     await h.settle()
     assert len(sink.received) == 6  # 2 callbacks x (1 + 2 retries)
     assert "#" not in sink.received[0].url
+    assert_signed_like_twilio(sink, h.local.credentials.auth_token)  # the fragment is unsigned
 
 
 async def test_replies_stop_and_opt_out(make, sink: Sink) -> None:  # type: ignore[no-untyped-def]
