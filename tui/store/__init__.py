@@ -1,6 +1,7 @@
 """SQLite persistence: schema and migrations, the group-commit writer, keyset queries and
 aggregates. Everything msgwatch knows about messages lives here between sessions."""
 
+from .change_feed import Change, ChangeBatch, Subscription
 from .records import (
     Cursor,
     EventKind,
@@ -18,6 +19,8 @@ from .store import Store, StoreError
 
 __all__ = [
     "LATEST_VERSION",
+    "Change",
+    "ChangeBatch",
     "Cursor",
     "EventKind",
     "IncomingEvent",
@@ -31,4 +34,5 @@ __all__ = [
     "StoreError",
     "StoredEvent",
     "StoredMessage",
+    "Subscription",
 ]

@@ -40,10 +40,15 @@ class WriterClosedError(RuntimeError):
 
 class GroupCommitWriter(Generic[Op, Result]):
     def __init__(
-        self, conn: aiosqlite.Connection, apply: ApplyBatch[Op, Result], max_batch: int = MAX_BATCH
+        self,
+        conn: aiosqlite.Connection,
+        apply: ApplyBatch[Op, Result],
+        max_batch: int = MAX_BATCH,
+        on_commit: Callable[[Sequence[Result]], None] | None = None,
     ) -> None:
         self._conn = conn
         self._apply = apply
+        self._on_commit = on_commit
         self._max_batch = max_batch
         self._queue: asyncio.Queue[tuple[Op, asyncio.Future[Result]] | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
@@ -129,6 +134,11 @@ class GroupCommitWriter(Generic[Op, Result]):
             if self._conn.in_transaction:
                 await self._conn.execute("ROLLBACK")
             raise
+        if self._on_commit is not None:
+            try:
+                self._on_commit(results)
+            except Exception:  # a watcher's bug must not un-acknowledge a committed write
+                log.exception("on_commit hook failed")
         return results
 
 

@@ -22,6 +22,7 @@ import aiosqlite
 from tui.domain.status import DEFAULT_STUCK_AFTER, MessageStatus
 
 from . import queries
+from .change_feed import Change, ChangeFeed, Subscription
 from .group_commit import GroupCommitWriter
 from .ingest import ingest_events, insert_local
 from .records import (
@@ -129,8 +130,9 @@ class Store:
         self.path = path
         self._writer_conn = writer
         self._reader = reader
+        self.changes = ChangeFeed()
         self._writer: GroupCommitWriter[WriteOp, WriteResult] = GroupCommitWriter(
-            writer, _apply_batch
+            writer, _apply_batch, on_commit=self._publish
         )
 
     @classmethod
@@ -153,9 +155,23 @@ class Store:
         store._writer.start()
         return store
 
+    def _publish(self, results: Sequence[WriteResult]) -> None:
+        changes: list[Change] = []
+        for r in results:
+            if isinstance(r, int):  # a local send, stored before Twilio answered
+                changes.append(Change(r, None))
+            elif r.changed and r.message_id is not None:
+                changes.append(Change(r.message_id, r.status))
+        self.changes.publish(changes)
+
+    def subscribe(self) -> Subscription:
+        """Changes committed from now on, coalesced per message (see change_feed)."""
+        return self.changes.subscribe()
+
     async def close(self) -> None:
         """Commit what is queued, then close both connections."""
         await self._writer.close()
+        self.changes.close()
         await self._reader.close()
         await self._writer_conn.close()
 
