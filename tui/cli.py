@@ -39,6 +39,10 @@ def build_parser() -> argparse.ArgumentParser:
             from tui import emulator_cli
 
             emulator_cli.add_arguments(command)
+        elif name == "serve":
+            from tui import serve_cli
+
+            serve_cli.add_arguments(command)
     return parser
 
 
@@ -55,6 +59,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from tui import emulator_cli
 
         return emulator_cli.run(args)
+    if command == "serve":
+        from tui import serve_cli
+
+        return serve_cli.run(args)
     return _not_available(command)
 
 

@@ -14,6 +14,7 @@ import errno
 import signal
 import sys
 
+from tui.domain.masking import mask_secret
 from tui.emulator.accounts import Credentials
 from tui.emulator.runner import LocalTwilio
 from tui.emulator.scenarios import PRESETS, ScenarioError, load_scenario
@@ -36,10 +37,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--inbound-url", default=None, help="where recipients' replies are posted (webhook URL)"
     )
-
-
-def mask(secret: str) -> str:
-    return "*" * max(len(secret) - 4, 4) + secret[-4:]
 
 
 def _credentials(args: argparse.Namespace) -> tuple[Credentials, bool]:
@@ -88,7 +85,7 @@ async def _serve(args: argparse.Namespace) -> int:
         why = "is already in use" if exc.errno == errno.EADDRINUSE else f"failed: {exc.strerror}"
         print(f"msgwatch emulator: binding {args.host}:{args.port} {why}.", file=sys.stderr)
         return 1
-    token = credentials.auth_token if generated else mask(credentials.auth_token)
+    token = credentials.auth_token if generated else mask_secret(credentials.auth_token)
     key_sid, key_secret = next(iter(credentials.api_keys.items()))
     print(
         f"Local Twilio listening on {base_url}  (scenario {scenario.name}, speed x{args.speed})\n"

@@ -1,0 +1,121 @@
+"""`msgwatch serve`: the callback receiver, headless, writing to the database.
+
+For when no one is watching, or for a team: one `serve` owns the callback port and any
+number of consoles follow its database. The auth token comes from TWILIO_AUTH_TOKEN only:
+a command-line flag would show in `ps` for everyone on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import errno
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+
+from platformdirs import user_data_dir
+
+from tui.domain.masking import mask_secret
+from tui.server.receiver import Receiver, ReceiverConfig
+from tui.server.runner import ReceiverServer, UnsafeBindError
+from tui.server.verify import SignatureConfig
+from tui.store import Store, StoreError
+
+DEFAULT_PORT = 1337
+
+
+def default_db() -> Path:
+    return Path(user_data_dir("msgwatch", appauthor=False)) / "msgwatch.db"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}")
+    parser.add_argument("--db", type=Path, default=None, help=f"database (default {default_db()})")
+    parser.add_argument(
+        "--public-url",
+        default=None,
+        help="the URL Twilio calls, e.g. https://abc.ngrok.app (signatures are checked on it)",
+    )
+    parser.add_argument(
+        "--no-validate",
+        action="store_true",
+        help="accept unsigned requests (loopback only; for local experiments)",
+    )
+    parser.add_argument("--auto-reply", default=None, help="answer inbound messages with this")
+    parser.add_argument("--log-bodies", action="store_true", help="include bodies in log lines")
+
+
+async def _serve(args: argparse.Namespace) -> int:
+    token = os.environ.get("TWILIO_AUTH_TOKEN") or None
+    if token is None and not args.no_validate:
+        print(
+            "msgwatch serve: set TWILIO_AUTH_TOKEN to check Twilio's signatures "
+            "(or pass --no-validate on loopback).",
+            file=sys.stderr,
+        )
+        return 2
+    if args.no_validate:
+        token = None
+        logging.getLogger("msgwatch").warning(
+            "SIGNATURE VALIDATION IS OFF: anyone who can reach %s:%s can write message "
+            "states into the database.", args.host, args.port,
+        )  # fmt: skip
+    db = args.db or default_db()
+    db.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        store = await Store.open(db)
+    except StoreError as exc:
+        print(f"msgwatch serve: {exc}", file=sys.stderr)
+        return 1
+    signature = SignatureConfig(
+        auth_token=token,
+        public_url=args.public_url,
+        shared_key=os.environ.get("TWILIO_WEBHOOK_SHARED_KEY") or None,
+    )
+    receiver = Receiver(
+        store, ReceiverConfig(signature, auto_reply=args.auto_reply, log_bodies=args.log_bodies)
+    )
+    try:
+        server = ReceiverServer(receiver, args.host, args.port)
+        base_url = await server.start()
+    except (UnsafeBindError, OSError) as exc:
+        await store.close()
+        if isinstance(exc, OSError) and exc.errno == errno.EADDRINUSE:
+            message = f"port {args.port} on {args.host} is already in use."
+        else:
+            message = str(exc)
+        print(f"msgwatch serve: {message}", file=sys.stderr)
+        return 1
+    public = args.public_url or base_url
+    checking = f"validating signatures (token {mask_secret(token)})" if token else "NOT validating"
+    print(
+        f"Receiving on {base_url}; Twilio should call {public}/message-status and "
+        f"{public}/incoming\n  database {db}\n  {checking}\n  health {base_url}/healthz",
+        flush=True,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await server.stop()  # stop taking requests, then commit what is queued
+        await store.close()
+    print("Receiver stopped.", flush=True)
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        stream=sys.stderr,
+    )
+    return asyncio.run(_serve(args))
