@@ -20,11 +20,16 @@ async def plans_of(store: Store, calls, *, writer: bool = False) -> list[tuple[s
     """Run `calls`, capturing the SQL they send on the reader (or writer) connection, and
     return SQLite's plan for each SELECT/UPDATE among them."""
     statements: list[str] = []
-    traced = store._writer_conn if writer else store._reader
-    await traced.set_trace_callback(statements.append)
+    if writer:  # the writer's sqlite3 connection lives on its own thread
+        await store._thread.call(lambda conn: conn.set_trace_callback(statements.append))
+    else:
+        await store._reader.set_trace_callback(statements.append)
     for call in calls:
         await call()
-    await traced.set_trace_callback(None)
+    if writer:
+        await store._thread.call(lambda conn: conn.set_trace_callback(None))
+    else:
+        await store._reader.set_trace_callback(None)
     plans = []
     for sql in statements:
         if not sql.lstrip().upper().startswith(("SELECT", "UPDATE")):

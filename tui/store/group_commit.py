@@ -16,17 +16,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+import sqlite3
+from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
 
-import aiosqlite
+from .writer_thread import WriterThread
 
 log = logging.getLogger(__name__)
 
 Op = TypeVar("Op")
 Result = TypeVar("Result")
 
-ApplyBatch = Callable[[aiosqlite.Connection, Sequence[Op]], Awaitable[Sequence[Result]]]
+# Runs on the writer thread, inside the transaction: plain sqlite3, no awaiting.
+ApplyBatch = Callable[[sqlite3.Connection, Sequence[Op]], Sequence[Result]]
 
 # SQLite's bound-parameter limit is 32766 (3.32+); a batch of 500 events needs about 1000
 # for its look-ups. Bigger batches would also hold the write lock for longer while other
@@ -41,12 +43,12 @@ class WriterClosedError(RuntimeError):
 class GroupCommitWriter(Generic[Op, Result]):
     def __init__(
         self,
-        conn: aiosqlite.Connection,
+        thread: WriterThread,
         apply: ApplyBatch[Op, Result],
         max_batch: int = MAX_BATCH,
         on_commit: Callable[[Sequence[Result]], None] | None = None,
     ) -> None:
-        self._conn = conn
+        self._thread = thread
         self._apply = apply
         self._on_commit = on_commit
         self._max_batch = max_batch
@@ -124,16 +126,22 @@ class GroupCommitWriter(Generic[Op, Result]):
             _settle(future, result)
 
     async def _transaction(self, ops: list[Op]) -> Sequence[Result]:
-        # IMMEDIATE takes the write lock up front: the batch reads current statuses and
-        # then writes merges of them, which must not interleave with another process.
-        await self._conn.execute("BEGIN IMMEDIATE")
-        try:
-            results = await self._apply(self._conn, ops)
-            await self._conn.execute("COMMIT")
-        except BaseException:
-            if self._conn.in_transaction:
-                await self._conn.execute("ROLLBACK")
-            raise
+        apply = self._apply
+
+        def run(conn: sqlite3.Connection) -> Sequence[Result]:
+            # IMMEDIATE takes the write lock up front: the batch reads current statuses and
+            # then writes merges of them, which must not interleave with another process.
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                results = apply(conn, ops)
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            return results
+
+        results = await self._thread.call(run)
         if self._on_commit is not None:
             try:
                 self._on_commit(results)

@@ -12,11 +12,10 @@ belong to the status that carried them, so they change only when that status win
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-
-import aiosqlite
 
 from tui.domain.facts import MessageFacts, content_key
 from tui.domain.status import merge, parse_status, rank
@@ -168,8 +167,8 @@ def _any_of(arms: Sequence[tuple[str, Sequence[object]]]) -> tuple[str, list[obj
     return " OR ".join(clauses), params
 
 
-async def _existing_keys(
-    conn: aiosqlite.Connection, tokens: list[str], hashes: list[str]
+def _existing_keys(
+    conn: sqlite3.Connection, tokens: list[str], hashes: list[str]
 ) -> tuple[set[str], set[str]]:
     where, params = _any_of([("idempotency_token", tokens), ("content_hash", hashes)])
     found_tokens: set[str] = set()
@@ -177,33 +176,27 @@ async def _existing_keys(
     if not where:
         return found_tokens, found_hashes
     sql = f"SELECT idempotency_token, content_hash FROM events WHERE {where}"
-    async with conn.execute(sql, params) as cursor:
-        async for token, digest in cursor:
-            if token is not None:
-                found_tokens.add(token)
-            if digest is not None:
-                found_hashes.add(digest)
+    for token, digest in conn.execute(sql, params):
+        if token is not None:
+            found_tokens.add(token)
+        if digest is not None:
+            found_hashes.add(digest)
     return found_tokens, found_hashes
 
 
-async def _open_batch(
-    conn: aiosqlite.Connection, sids: Iterable[str], local_ids: Iterable[str]
-) -> _Batch:
+def _open_batch(conn: sqlite3.Connection, sids: Iterable[str], local_ids: Iterable[str]) -> _Batch:
     batch = _Batch()
     where, params = _any_of([("sid", sorted(set(sids))), ("local_id", sorted(set(local_ids)))])
     if where:
-        async with conn.execute(f"{_SELECT_MESSAGE} WHERE {where}", params) as cursor:
-            async for values in cursor:
-                batch.index(dict(zip(MESSAGE_COLUMNS, values, strict=True)))
+        for values in conn.execute(f"{_SELECT_MESSAGE} WHERE {where}", params):
+            batch.index(dict(zip(MESSAGE_COLUMNS, values, strict=True)))
     # The write lock is held (BEGIN IMMEDIATE), so ids and sequence numbers handed out
     # here cannot be taken by another connection before this transaction commits.
-    async with conn.execute(
+    maxima = conn.execute(
         "SELECT (SELECT coalesce(max(id), 0) FROM messages), "
         "(SELECT coalesce(max(change_seq), 0) FROM messages), "
         "(SELECT coalesce(max(id), 0) FROM events)"
-    ) as cursor:
-        maxima = await cursor.fetchone()
-    assert maxima is not None
+    ).fetchone()
     batch.next_id, batch.next_seq = int(maxima[0]) + 1, int(maxima[1])
     batch.next_event_id = int(maxima[2]) + 1
     return batch
@@ -292,14 +285,12 @@ def _event_row(
     )
 
 
-async def ingest_events(
-    conn: aiosqlite.Connection, events: Sequence[IncomingEvent]
-) -> list[IngestResult]:
+def ingest_events(conn: sqlite3.Connection, events: Sequence[IncomingEvent]) -> list[IngestResult]:
     """Store `events` (in arrival order) and fold the accepted ones into their messages."""
     keys = [event_keys(e) for e in events]
     tokens = sorted({t for t, _ in keys if t})
     hashes = sorted({h for _, h in keys if h})
-    seen_tokens, seen_hashes = await _existing_keys(conn, tokens, hashes)
+    seen_tokens, seen_hashes = _existing_keys(conn, tokens, hashes)
 
     duplicate: list[bool] = []
     for token, digest in keys:
@@ -314,7 +305,7 @@ async def ingest_events(
                 seen_hashes.add(digest)
 
     live = [e for e, dup in zip(events, duplicate, strict=True) if not dup and not e.rejected]
-    batch = await _open_batch(
+    batch = _open_batch(
         conn,
         (e.facts.sid for e in live if e.facts.sid),
         (e.local_id for e in live if e.local_id),
@@ -363,35 +354,34 @@ async def ingest_events(
             )
         )
 
-    await _write(conn, batch, event_rows, media_rows)
+    _write(conn, batch, event_rows, media_rows)
     return results
 
 
-async def _write(
-    conn: aiosqlite.Connection,
+def _write(
+    conn: sqlite3.Connection,
     batch: _Batch,
     event_rows: list[tuple[Any, ...]],
     media_rows: list[tuple[int, int, str]],
 ) -> None:
     new_ids = {row["id"] for row in batch.new_rows}
     if batch.new_rows:
-        await conn.executemany(_INSERT_MESSAGE, [row_values(r) for r in batch.new_rows])
+        conn.executemany(_INSERT_MESSAGE, [row_values(r) for r in batch.new_rows])
     updates = [r for i, r in batch.dirty.items() if i not in new_ids]
     if updates:
-        await conn.executemany(_UPDATE_MESSAGE, [(*row_values(r)[1:], r["id"]) for r in updates])
+        conn.executemany(_UPDATE_MESSAGE, [(*row_values(r)[1:], r["id"]) for r in updates])
     if event_rows:
-        await conn.executemany(_INSERT_EVENT, event_rows)
+        conn.executemany(_INSERT_EVENT, event_rows)
     if media_rows:
-        await conn.executemany(_INSERT_MEDIA, media_rows)
+        conn.executemany(_INSERT_MEDIA, media_rows)
 
 
-async def insert_local(conn: aiosqlite.Connection, local: LocalMessage) -> int:
+def insert_local(conn: sqlite3.Connection, local: LocalMessage) -> int:
     """Store a send begun here, before Twilio answers; idempotent on `local_id`."""
-    async with conn.execute("SELECT id FROM messages WHERE local_id = ?", (local.local_id,)) as c:
-        found = await c.fetchone()
+    found = conn.execute("SELECT id FROM messages WHERE local_id = ?", (local.local_id,)).fetchone()
     if found is not None:
         return int(found[0])
-    batch = await _open_batch(conn, (), ())
+    batch = _open_batch(conn, (), ())
     row = _new_row(batch, local.created_at, local.created_at)
     row.update(
         local_id=local.local_id,
@@ -406,5 +396,5 @@ async def insert_local(conn: aiosqlite.Connection, local: LocalMessage) -> int:
     )
     batch.bump(row)
     media_rows = [(row["id"], idx, url) for idx, url in enumerate(local.media_urls)]
-    await _write(conn, batch, [], media_rows)
+    _write(conn, batch, [], media_rows)
     return int(row["id"])

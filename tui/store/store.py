@@ -36,6 +36,7 @@ from .records import (
     StoredMessage,
 )
 from .schema import LATEST_VERSION, SchemaError, migration_steps
+from .writer_thread import WriterThread
 
 WriteOp = IncomingEvent | LocalMessage
 WriteResult = IngestResult | int
@@ -57,54 +58,70 @@ class StoreError(RuntimeError):
     """The database could not be opened or written; the message says why in one sentence."""
 
 
-async def _connect(path: Path, *, readonly: bool) -> aiosqlite.Connection:
+def _pragmas(*, readonly: bool) -> list[str]:
+    cache = READER_CACHE_KIB if readonly else WRITER_CACHE_KIB
+    pragmas = [f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}", f"PRAGMA cache_size = -{cache}"]
+    if readonly:
+        pragmas.append("PRAGMA query_only = 1")
+    else:
+        pragmas.append("PRAGMA synchronous = FULL")
+    pragmas.append("PRAGMA foreign_keys = ON")
+    return pragmas
+
+
+def _connect_writer(path: Path) -> sqlite3.Connection:
+    """The writer's connection, opened and migrated on the writer thread."""
     # isolation_level=None: no implicit transactions; the writer issues BEGIN IMMEDIATE
     # and COMMIT itself so that a batch is exactly one transaction.
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()
+        if mode is None or str(mode[0]).lower() != "wal":
+            raise StoreError(f"{path} cannot use write-ahead logging (got {mode}).")
+        for pragma in _pragmas(readonly=False):
+            conn.execute(pragma)
+        migrate(conn)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+async def _connect_reader(path: Path) -> aiosqlite.Connection:
     conn = await aiosqlite.connect(path, isolation_level=None)
     try:
-        await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        cache = READER_CACHE_KIB if readonly else WRITER_CACHE_KIB
-        await conn.execute(f"PRAGMA cache_size = -{cache}")
-        if readonly:
-            await conn.execute("PRAGMA query_only = 1")
-        else:
-            async with conn.execute("PRAGMA journal_mode = WAL") as cursor:
-                row = await cursor.fetchone()
-            if row is None or str(row[0]).lower() != "wal":
-                raise StoreError(f"{path} cannot use write-ahead logging (got {row}).")
-            await conn.execute("PRAGMA synchronous = FULL")
-        await conn.execute("PRAGMA foreign_keys = ON")
+        for pragma in _pragmas(readonly=True):
+            await conn.execute(pragma)
     except BaseException:
         await conn.close()
         raise
     return conn
 
 
-async def _user_version(conn: aiosqlite.Connection) -> int:
-    async with conn.execute("PRAGMA user_version") as cursor:
-        row = await cursor.fetchone()
+def _user_version(conn: sqlite3.Connection) -> int:
+    row = conn.execute("PRAGMA user_version").fetchone()
     return int(row[0]) if row else 0
 
 
-async def migrate(conn: aiosqlite.Connection, target: int = LATEST_VERSION) -> int:
+def migrate(conn: sqlite3.Connection, target: int = LATEST_VERSION) -> int:
     """Bring the schema to `target`, one version per transaction. Safe if two processes
     open the same new file at once: each step re-reads the version under the write lock."""
     while True:
-        await conn.execute("BEGIN IMMEDIATE")
+        conn.execute("BEGIN IMMEDIATE")
         try:
-            current = await _user_version(conn)
+            current = _user_version(conn)
             steps = migration_steps(current, target)
             if not steps:
-                await conn.execute("COMMIT")
+                conn.execute("COMMIT")
                 return current
             version, statements = steps[0]
             for statement in statements:
-                await conn.execute(statement)
-            await conn.execute(f"PRAGMA user_version = {version}")
-            await conn.execute("COMMIT")
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {version}")
+            conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
-                await conn.execute("ROLLBACK")
+                conn.execute("ROLLBACK")
             raise
 
 
@@ -124,34 +141,30 @@ def _explain(path: Path, exc: Exception) -> StoreError:
 class Store:
     """Open with `await Store.open(path)` (or `async with await Store.open(path)`)."""
 
-    def __init__(
-        self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection
-    ) -> None:
+    def __init__(self, path: Path, thread: WriterThread, reader: aiosqlite.Connection) -> None:
         self.path = path
-        self._writer_conn = writer
+        self._thread = thread
         self._reader = reader
         self.changes = ChangeFeed()
         self._writer: GroupCommitWriter[WriteOp, WriteResult] = GroupCommitWriter(
-            writer, _apply_batch, on_commit=self._publish
+            thread, _apply_batch, on_commit=self._publish
         )
 
     @classmethod
     async def open(cls, path: str | Path) -> Store:
         path = Path(path)
-        writer: aiosqlite.Connection | None = None
+        thread = WriterThread()
         try:
-            writer = await _connect(path, readonly=False)
-            await migrate(writer)
-            reader = await _connect(path, readonly=True)
-        except SchemaError as exc:
-            if writer is not None:
-                await writer.close()
-            raise StoreError(str(exc)) from exc
-        except sqlite3.Error as exc:
-            if writer is not None:
-                await writer.close()
-            raise _explain(path, exc) from exc
-        store = cls(path, writer, reader)
+            await thread.start(lambda: _connect_writer(path))
+            reader = await _connect_reader(path)
+        except BaseException as exc:
+            await thread.close()
+            if isinstance(exc, SchemaError):
+                raise StoreError(str(exc)) from exc
+            if isinstance(exc, sqlite3.Error):
+                raise _explain(path, exc) from exc
+            raise
+        store = cls(path, thread, reader)
         store._writer.start()
         return store
 
@@ -173,7 +186,7 @@ class Store:
         await self._writer.close()
         self.changes.close()
         await self._reader.close()
-        await self._writer_conn.close()
+        await self._thread.close()
 
     async def __aenter__(self) -> Self:
         return self
@@ -250,7 +263,7 @@ class Store:
         return int(row[0]) if row else 0
 
 
-async def _apply_batch(conn: aiosqlite.Connection, ops: Sequence[WriteOp]) -> list[WriteResult]:
+def _apply_batch(conn: sqlite3.Connection, ops: Sequence[WriteOp]) -> list[WriteResult]:
     """Apply ops in order inside the writer's transaction; runs of events go together."""
     results: list[WriteResult] = []
     run: list[IncomingEvent] = []
@@ -259,9 +272,9 @@ async def _apply_batch(conn: aiosqlite.Connection, ops: Sequence[WriteOp]) -> li
             run.append(op)
             continue
         if run:
-            results.extend(await ingest_events(conn, run))
+            results.extend(ingest_events(conn, run))
             run = []
-        results.append(await insert_local(conn, op))
+        results.append(insert_local(conn, op))
     if run:
-        results.extend(await ingest_events(conn, run))
+        results.extend(ingest_events(conn, run))
     return results
