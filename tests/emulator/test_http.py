@@ -98,3 +98,37 @@ async def test_rate_limit_answers_429_20429() -> None:
     finally:
         await server.stop()
     assert statuses[:2] == [201, 201] and 429 in statuses
+
+
+async def test_bugs_schemathesis_found_stay_fixed(running: Running) -> None:
+    creds = running.credentials
+    base = f"{running.base_url}/2010-04-01/Accounts/{creds.account_sid}"
+    async with aiohttp.ClientSession(headers=basic(creds)) as http:
+        # A multipart body without a boundary was a 500; it is the client's mistake.
+        async with http.post(
+            f"{base}/Messages.json",
+            data=b"To=%2B14155550100&From=%2B14155550111&Body=hi",
+            headers={"Content-Type": "multipart/form-data"},
+        ) as resp:
+            assert resp.status == 400 and (await resp.json())["code"] == 20001
+        # 405 must say what is allowed (RFC 9110).
+        async with http.put(f"{base}/Messages.json") as resp:
+            assert resp.status == 405 and "POST" in resp.headers["Allow"]
+        # A bad date is refused even when there is nothing to compare it with.
+        async with http.get(f"{base}/Messages.json", params={"DateSent": "garbage"}) as resp:
+            assert resp.status == 400
+        # Repeated parameters: the first value counts, as in the create form.
+        async with http.get(f"{base}/Messages.json?Page=abc&Page=") as resp:
+            assert resp.status == 400
+        created = await (
+            await http.post(
+                f"{base}/Messages.json",
+                data={"To": "+14155550100", "From": "+14155550111", "MediaUrl": "https://e.com/a"},
+            )
+        ).json()
+        media = f"{base}/Messages/{created['sid']}/Media.json"
+        async with http.get(media, params={"PageSize": "-5"}) as resp:
+            assert resp.status == 400
+        async with http.get(media, params={"PageSize": "1"}) as resp:
+            page = await resp.json()
+            assert page["page_size"] == 1 and len(page["media_list"]) == 1

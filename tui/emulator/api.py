@@ -13,7 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from .accounts import authenticate
-from .book import messages_path
+from .book import first_values, messages_path, page_bounds
 from .callbacks import CallbackSender
 from .emulator import Emulator
 from .model import ApiError
@@ -42,8 +42,10 @@ async def twilio_errors(request: web.Request, handler: Handler) -> web.StreamRes
         return _error(exc)
     except web.HTTPNotFound:
         return _error(ApiError(404, 20404, f"The requested resource {request.path} was not found"))
-    except web.HTTPMethodNotAllowed:
-        return _error(ApiError(405, 20004, f"Method {request.method} not allowed"))
+    except web.HTTPMethodNotAllowed as exc:
+        response = _error(ApiError(405, 20004, f"Method {request.method} not allowed"))
+        response.headers["Allow"] = ", ".join(sorted(exc.allowed_methods))  # RFC 9110
+        return response
 
 
 def _authorized(request: web.Request) -> tuple[Emulator, str, bool]:
@@ -54,7 +56,12 @@ def _authorized(request: web.Request) -> tuple[Emulator, str, bool]:
 
 
 async def _form(request: web.Request) -> list[tuple[str, str]]:
-    data = await request.post()
+    try:
+        data = await request.post()
+    except ValueError as exc:  # e.g. multipart without a boundary: the client's mistake
+        raise ApiError(
+            400, 20001, f"The request body could not be read as a form: {exc}."
+        ) from None
     return [(k, v) for k, v in data.items() if isinstance(v, str)]
 
 
@@ -91,18 +98,25 @@ async def list_media(request: web.Request) -> web.Response:
     emulator, account, _ = _authorized(request)
     message = emulator.fetch(account, request.match_info["sid"])
     path = f"{message.uri[: -len('.json')]}/Media.json"
+    size, page = page_bounds(first_values(list(request.query.items())))
     media = message.media_resources()
+    rows = media[page * size : (page + 1) * size]
+
+    def uri(n: int) -> str:
+        return f"{path}?PageSize={size}&Page={n}"
+
+    more = (page + 1) * size < len(media)
     return _json(
         {
-            "end": max(len(media) - 1, 0),
-            "first_page_uri": f"{path}?PageSize=50&Page=0",
-            "media_list": media,
-            "next_page_uri": None,
-            "page": 0,
-            "page_size": 50,
-            "previous_page_uri": None,
-            "start": 0,
-            "uri": f"{path}?PageSize=50&Page=0",
+            "end": page * size + max(len(rows) - 1, 0),
+            "first_page_uri": uri(0),
+            "media_list": rows,
+            "next_page_uri": uri(page + 1) if more else None,
+            "page": page,
+            "page_size": size,
+            "previous_page_uri": uri(page - 1) if page > 0 else None,
+            "start": page * size,
+            "uri": uri(page),
         }
     )
 

@@ -50,7 +50,7 @@ class MessageBook:
         self, account_sid: str, query: Sequence[tuple[str, str]], path: str
     ) -> dict[str, object]:
         """The list envelope for `GET .../Messages.json?query`."""
-        params = dict(query)
+        params = first_values(query)
         size = _page_size(params.get("PageSize"))
         page_no = _non_negative(params.get("Page"), "Page")
         token = params.get("PageToken")
@@ -59,7 +59,8 @@ class MessageBook:
             key=lambda m: (m.date_created, m.seq),
             reverse=True,
         )
-        matching = [m for m in matching if _matches(m, params)]
+        days = {name: _day(params[name], name) for name in _FILTERS[2:] if name in params}
+        matching = [m for m in matching if _matches(m, params, days)]
         start_index = 0
         if token:
             start_index = _after_token(matching, token)
@@ -138,7 +139,20 @@ def _day(raw: str, name: str) -> date:
     return parsed.date()
 
 
-def _matches(message: EmulatedMessage, params: dict[str, str]) -> bool:
+def first_values(pairs: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """Each parameter's first value, as the create form reads them (a repeat is ignored)."""
+    values: dict[str, str] = {}
+    for key, value in pairs:
+        values.setdefault(key, value)
+    return values
+
+
+def page_bounds(params: dict[str, str]) -> tuple[int, int]:
+    """(PageSize, Page) checked as the list API checks them."""
+    return _page_size(params.get("PageSize")), _non_negative(params.get("Page"), "Page")
+
+
+def _matches(message: EmulatedMessage, params: dict[str, str], days: dict[str, date]) -> bool:
     if "To" in params and message.to != params["To"]:
         return False
     if "From" in params and message.from_ != params["From"]:
@@ -147,6 +161,6 @@ def _matches(message: EmulatedMessage, params: dict[str, str]) -> bool:
     # The inequality is part of the parameter's name: "DateSent<" is on-and-before.
     tests = (("DateSent", operator.eq), ("DateSent<", operator.le), ("DateSent>", operator.ge))
     for name, test in tests:
-        if name in params and (sent is None or not test(sent, _day(params[name], name))):
+        if name in days and (sent is None or not test(sent, days[name])):
             return False
     return True
