@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_plus
 
 # Twilio's callbacks are a few hundred bytes; an inbound message with 10 media URLs and
 # geography is a few KiB. 64 KiB leaves room for anything real and nothing abusive.
@@ -40,19 +40,26 @@ class Webhook:
 
 
 def parse_pairs(text: str, what: str) -> Pairs:
+    """`parse_qsl(text, keep_blank_values=True, errors="strict")`, four times faster.
+
+    parse_qsl was ~40 us of a callback's ~220 us under load; most fields need no decoding
+    at all. A test checks this equals parse_qsl on arbitrary input.
+    """
+    parts = text.split("&")
+    if len(parts) > MAX_FIELDS:
+        raise BadRequest(413, f"The {what} has more than {MAX_FIELDS} fields.")
+    pairs: list[tuple[str, str]] = []
     try:
-        pairs = parse_qsl(
-            text,
-            keep_blank_values=True,
-            strict_parsing=False,
-            encoding="utf-8",
-            errors="strict",
-            max_num_fields=MAX_FIELDS,
-        )
+        for part in parts:
+            if not part:
+                continue
+            name, _, value = part.partition("=")
+            if "%" in part or "+" in part:
+                name = unquote_plus(name, errors="strict")
+                value = unquote_plus(value, errors="strict")
+            pairs.append((name, value))
     except UnicodeDecodeError:
         raise BadRequest(400, f"The {what} is not UTF-8 text.") from None
-    except ValueError:  # parse_qsl's "Max number of fields exceeded"
-        raise BadRequest(413, f"The {what} has more than {MAX_FIELDS} fields.") from None
     return tuple(pairs)
 
 
