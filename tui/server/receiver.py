@@ -112,7 +112,10 @@ class Receiver:
         except BadRequest as exc:
             return self._refuse(exc.status, exc.message)
 
-        url = checked_url(self.config.signature.public_url, str(request.url), request.raw_path)
+        public = self.config.signature.public_url
+        # str(request.url) builds a yarl URL: only worth it when there is no public URL.
+        seen = public if public else str(request.url)
+        url = checked_url(public, seen, request.raw_path)
         verdict = verify(self.config.signature, webhook, request.headers, url)
         params = webhook.fields
         headers = tuple((h, request.headers[h]) for h in KEPT_HEADERS if h in request.headers)

@@ -57,9 +57,6 @@ _INSERT_MESSAGE = (
     f"INSERT INTO messages ({', '.join(MESSAGE_COLUMNS)}) "
     f"VALUES ({', '.join('?' for _ in MESSAGE_COLUMNS)})"
 )
-_UPDATE_MESSAGE = (
-    "UPDATE messages SET " + ", ".join(f"{c} = ?" for c in MESSAGE_COLUMNS[1:]) + " WHERE id = ?"
-)
 _INSERT_EVENT = (
     "INSERT INTO events (id, kind, received_at, message_id, message_sid, local_id, status, "
     "status_known, error_code, applied, signature, rejected_reason, checked_url, "
@@ -126,6 +123,7 @@ class _Batch:
     by_local: dict[str, Row] = field(default_factory=dict)
     new_rows: list[Row] = field(default_factory=list)
     dirty: dict[int, Row] = field(default_factory=dict)  # rows to write back, by id
+    loaded: dict[int, Row] = field(default_factory=dict)  # rows as read, to write only changes
     next_id: int = 0
     next_seq: int = 0
     next_event_id: int = 0
@@ -189,7 +187,9 @@ def _open_batch(conn: sqlite3.Connection, sids: Iterable[str], local_ids: Iterab
     where, params = _any_of([("sid", sorted(set(sids))), ("local_id", sorted(set(local_ids)))])
     if where:
         for values in conn.execute(f"{_SELECT_MESSAGE} WHERE {where}", params):
-            batch.index(dict(zip(MESSAGE_COLUMNS, values, strict=True)))
+            row = dict(zip(MESSAGE_COLUMNS, values, strict=True))
+            batch.loaded[row["id"]] = dict(row)
+            batch.index(row)
     # The write lock is held (BEGIN IMMEDIATE), so ids and sequence numbers handed out
     # here cannot be taken by another connection before this transaction commits.
     maxima = conn.execute(
@@ -367,9 +367,21 @@ def _write(
     new_ids = {row["id"] for row in batch.new_rows}
     if batch.new_rows:
         conn.executemany(_INSERT_MESSAGE, [row_values(r) for r in batch.new_rows])
-    updates = [r for i, r in batch.dirty.items() if i not in new_ids]
-    if updates:
-        conn.executemany(_UPDATE_MESSAGE, [(*row_values(r)[1:], r["id"]) for r in updates])
+    # Only the columns that changed: SQLite rewrites an index when its columns are in the
+    # SET list, whatever their values, so naming every column moved every index entry of
+    # the row (and woke the FTS trigger) on each callback.
+    by_columns: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+    for message_id, row in batch.dirty.items():
+        if message_id in new_ids:
+            continue
+        before = batch.loaded[message_id]
+        changed = tuple(c for c in MESSAGE_COLUMNS[1:] if row[c] != before[c])
+        if changed:
+            values = (*(row[c] for c in changed), message_id)
+            by_columns.setdefault(changed, []).append(values)
+    for columns, rows in by_columns.items():
+        assignments = ", ".join(f"{c} = ?" for c in columns)
+        conn.executemany(f"UPDATE messages SET {assignments} WHERE id = ?", rows)
     if event_rows:
         conn.executemany(_INSERT_EVENT, event_rows)
     if media_rows:
