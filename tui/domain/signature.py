@@ -34,6 +34,7 @@ import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 from typing import Final, TypeAlias
 from urllib.parse import ParseResult, parse_qs, urlparse
 
@@ -157,6 +158,9 @@ def _with_port(parsed: ParseResult) -> str:
     return parsed._replace(netloc=f"{parsed.netloc}:{port}").geturl()
 
 
+# A receiver checks the same few URLs (its public URL + one of three paths) all day;
+# parsing each time was a tenth of a callback's cost. Bounded, so odd paths cannot grow it.
+@lru_cache(maxsize=256)
 def url_variants(url: str) -> tuple[str, ...]:
     """The URL forms a signature for `url` may have been computed over, as the SDK's
     `validate()` accepts them: the URL's own form (normalized by `urlparse().geturl()`, as the
