@@ -15,6 +15,7 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from platformdirs import user_data_dir
@@ -118,4 +119,15 @@ def run(args: argparse.Namespace) -> int:
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
         stream=sys.stderr,
     )
-    return asyncio.run(_serve(args))
+    with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+        return runner.run(_serve(args))
+
+
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop where it exists: a headless receiver is all event loop, and uvloop's is
+    about a fifth faster at HTTP here (perf-anchors: 24.1k vs 20.2k req/s bare aiohttp)."""
+    try:
+        import uvloop
+    except ImportError:  # Windows, or a build without it: asyncio's loop works the same
+        return None
+    return uvloop.new_event_loop
