@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from tui.domain.status import MessageStatus
 from tui.store import LocalMessage, MessageFilter, Store
+from tui.store.writer_process import start_trace, stop_trace
 
 from .conftest import callback, sid
 
@@ -20,14 +21,14 @@ async def plans_of(store: Store, calls, *, writer: bool = False) -> list[tuple[s
     """Run `calls`, capturing the SQL they send on the reader (or writer) connection, and
     return SQLite's plan for each SELECT/UPDATE among them."""
     statements: list[str] = []
-    if writer:  # the writer's sqlite3 connection lives on its own thread
-        await store._thread.call(lambda conn: conn.set_trace_callback(statements.append))
+    if writer:  # the writer's sqlite3 connection lives in its own process
+        await store._process.call(start_trace)
     else:
         await store._reader.set_trace_callback(statements.append)
     for call in calls:
         await call()
     if writer:
-        await store._thread.call(lambda conn: conn.set_trace_callback(None))
+        statements = await store._process.call(stop_trace)
     else:
         await store._reader.set_trace_callback(None)
     plans = []

@@ -13,6 +13,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -36,7 +37,7 @@ from .records import (
     StoredMessage,
 )
 from .schema import LATEST_VERSION, SchemaError, migration_steps
-from .writer_thread import WriterThread
+from .writer_process import WriterProcess
 
 WriteOp = IncomingEvent | LocalMessage
 WriteResult = IngestResult | int
@@ -70,7 +71,7 @@ def _pragmas(*, readonly: bool) -> list[str]:
 
 
 def _connect_writer(path: Path) -> sqlite3.Connection:
-    """The writer's connection, opened and migrated on the writer thread."""
+    """The writer's connection, opened and migrated in the writer process."""
     # isolation_level=None: no implicit transactions; the writer issues BEGIN IMMEDIATE
     # and COMMIT itself so that a batch is exactly one transaction.
     conn = sqlite3.connect(path, isolation_level=None)
@@ -141,30 +142,30 @@ def _explain(path: Path, exc: Exception) -> StoreError:
 class Store:
     """Open with `await Store.open(path)` (or `async with await Store.open(path)`)."""
 
-    def __init__(self, path: Path, thread: WriterThread, reader: aiosqlite.Connection) -> None:
+    def __init__(self, path: Path, process: WriterProcess, reader: aiosqlite.Connection) -> None:
         self.path = path
-        self._thread = thread
+        self._process = process
         self._reader = reader
         self.changes = ChangeFeed()
         self._writer: GroupCommitWriter[WriteOp, WriteResult] = GroupCommitWriter(
-            thread, _apply_batch, on_commit=self._publish
+            process, _apply_batch, on_commit=self._publish
         )
 
     @classmethod
     async def open(cls, path: str | Path) -> Store:
         path = Path(path)
-        thread = WriterThread()
+        process = WriterProcess()
         try:
-            await thread.start(lambda: _connect_writer(path))
+            await process.start(partial(_connect_writer, path))
             reader = await _connect_reader(path)
         except BaseException as exc:
-            await thread.close()
+            await process.close()
             if isinstance(exc, SchemaError):
                 raise StoreError(str(exc)) from exc
             if isinstance(exc, sqlite3.Error):
                 raise _explain(path, exc) from exc
             raise
-        store = cls(path, thread, reader)
+        store = cls(path, process, reader)
         store._writer.start()
         return store
 
@@ -186,7 +187,7 @@ class Store:
         await self._writer.close()
         self.changes.close()
         await self._reader.close()
-        await self._thread.close()
+        await self._process.close()
 
     async def __aenter__(self) -> Self:
         return self

@@ -1,0 +1,60 @@
+"""The writer's own process: errors come back as raised, a dead writer fails writes
+clearly (the receiver then answers 500 and Twilio may retry), and closing is clean."""
+
+import os
+import signal
+import sqlite3
+from functools import partial
+from pathlib import Path
+
+import pytest
+
+from tui.store import Store
+from tui.store.writer_process import WriterGoneError, WriterProcess
+
+from .conftest import callback, sid
+
+
+def _connect(path: str) -> sqlite3.Connection:
+    return sqlite3.connect(path, isolation_level=None)
+
+
+def _fail(conn: sqlite3.Connection, text: str) -> None:
+    raise ValueError(text)
+
+
+def _pid(conn: sqlite3.Connection) -> int:
+    return os.getpid()
+
+
+async def test_calls_run_in_another_process_in_order_and_errors_come_back(
+    tmp_path: Path,
+) -> None:
+    writer = WriterProcess()
+    await writer.start(partial(_connect, str(tmp_path / "w.db")))
+    try:
+        assert await writer.call(_pid) != os.getpid()
+        with pytest.raises(ValueError, match="no such thing"):
+            await writer.call(_fail, "no such thing")
+        # A failed call leaves the writer usable.
+        assert await writer.call(_pid) != os.getpid()
+    finally:
+        await writer.close()
+    with pytest.raises(WriterGoneError):
+        await writer.call(_pid)
+
+
+async def test_a_connect_error_is_raised_from_start(tmp_path: Path) -> None:
+    writer = WriterProcess()
+    with pytest.raises(sqlite3.OperationalError):
+        await writer.start(partial(_connect, str(tmp_path / "missing" / "w.db")))
+
+
+async def test_a_killed_writer_fails_writes_instead_of_hanging(store: Store) -> None:
+    await store.ingest(callback(sid(1), "sent"))
+    pid = await store._process.call(_pid)
+    os.kill(pid, signal.SIGKILL)
+    with pytest.raises(WriterGoneError):
+        await store.ingest(callback(sid(2), "sent"))
+    # What was acknowledged before is still there.
+    assert (await store.get_message(sid=sid(1))) is not None
