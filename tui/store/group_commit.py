@@ -2,11 +2,11 @@
 after that transaction has committed.
 
 There is no timer. The writer takes whatever is queued, commits it, and answers; whatever
-arrived meanwhile is the next batch. Two batches may be with the writer process at once
-(one committing, the next waiting in its socket), answered in order. A lone writer therefore waits for exactly one commit,
+arrived meanwhile is the next batch. A lone writer therefore waits for exactly one commit,
 and under load batches grow by themselves. (perf-anchors: this "E0" shape beat a 5 ms
 batching timer at 50 and at 200 concurrent clients, because with a timer every client
-waited out the timer while the CPU idled.)
+waited out the timer while the CPU idled.) Two batches may be with the writer process at
+once (one committing, the next waiting in its socket); they are answered in order.
 
 If a batch fails, it is rolled back and each operation is retried in a transaction of its
 own, so one bad operation fails alone and never takes its neighbours' acknowledgements

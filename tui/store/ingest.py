@@ -51,6 +51,7 @@ MESSAGE_COLUMNS: tuple[str, ...] = (
     "first_seen",
     "last_seen",
     "change_seq",
+    "resend_of",
 )
 _SELECT_MESSAGE = f"SELECT {', '.join(MESSAGE_COLUMNS)} FROM messages"
 _INSERT_MESSAGE = (
@@ -405,6 +406,7 @@ def insert_local(conn: sqlite3.Connection, local: LocalMessage) -> int:
         num_media=len(local.media_urls),
         num_segments=local.num_segments,
         send_at=local.send_at,
+        resend_of=local.resend_of,
     )
     batch.bump(row)
     media_rows = [(row["id"], idx, url) for idx, url in enumerate(local.media_urls)]

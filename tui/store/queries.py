@@ -232,6 +232,16 @@ async def in_flight_older_than(
     return await _fetch_messages(conn, sql, [*statuses, (now - age).timestamp(), limit])
 
 
+async def unsent_older_than(
+    conn: aiosqlite.Connection, age: timedelta, now: datetime, limit: int = 100
+) -> list[StoredMessage]:
+    sql = (
+        f"SELECT {_COLUMNS} FROM messages WHERE sid IS NULL AND status IS NULL "
+        "AND local_id IS NOT NULL AND created_at < ? ORDER BY created_at LIMIT ?"
+    )
+    return await _fetch_messages(conn, sql, [(now - age).timestamp(), limit])
+
+
 async def changed_since(
     conn: aiosqlite.Connection, seq: int, limit: int = 1000
 ) -> list[StoredMessage]:

@@ -77,6 +77,7 @@ class LocalMessage:
     media_urls: tuple[str, ...] = ()
     send_at: float | None = None
     num_segments: int | None = None
+    resend_of: int | None = None  # the message this one repeats (a resend)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +109,7 @@ class StoredMessage:
     first_seen: float
     last_seen: float
     change_seq: int
+    resend_of: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -112,7 +112,14 @@ WHEN old.body IS NOT new.body BEGIN
 END;
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+# v3: what the lifecycle service needs. A resend points at the message it repeats; the
+# history import keeps where it stopped (a page URL) so that it can resume.
+_V3 = """
+ALTER TABLE messages ADD COLUMN resend_of INTEGER REFERENCES messages (id) ON DELETE SET NULL;
+CREATE TABLE sync_state (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
 LATEST_VERSION = len(MIGRATIONS)
 
 

@@ -24,6 +24,7 @@ from tui.domain.status import DEFAULT_STUCK_AFTER, MessageStatus
 
 from . import queries
 from .change_feed import Change, ChangeFeed, Subscription
+from .edits import DeleteLocal, RedactLocal, SetSyncState, StoreEdit, apply_edit
 from .group_commit import GroupCommitWriter
 from .ingest import ingest_events, insert_local
 from .records import (
@@ -39,8 +40,10 @@ from .records import (
 from .schema import LATEST_VERSION, SchemaError, migration_steps
 from .writer_process import WriterProcess
 
-WriteOp = IncomingEvent | LocalMessage
-WriteResult = IngestResult | int
+WriteOp = IncomingEvent | LocalMessage | StoreEdit
+# IngestResult for an event; a message id for a local send or an edit that changed one;
+# None for an edit that changed no message.
+WriteResult = IngestResult | int | None
 
 # Page cache per connection, in KiB (negative = KiB for SQLite). The de-dup and SID
 # indexes have random keys, so every write lands on a different page of them; SQLite's
@@ -172,9 +175,9 @@ class Store:
     def _publish(self, results: Sequence[WriteResult]) -> None:
         changes: list[Change] = []
         for r in results:
-            if isinstance(r, int):  # a local send, stored before Twilio answered
+            if isinstance(r, int):  # a local send or edit: followers re-read the row
                 changes.append(Change(r, None))
-            elif r.changed and r.message_id is not None:
+            elif r is not None and r.changed and r.message_id is not None:
                 changes.append(Change(r.message_id, r.status))
         self.changes.publish(changes)
 
@@ -213,6 +216,26 @@ class Store:
         assert isinstance(result, int)
         return result
 
+    async def redact_local(self, message_id: int) -> None:
+        """Blank this message's body here (row, events, search index)."""
+        await self._writer.submit(RedactLocal(message_id))
+
+    async def delete_local(self, message_id: int) -> None:
+        """Forget this message here: its row, events and media."""
+        await self._writer.submit(DeleteLocal(message_id))
+
+    async def set_sync_state(self, key: str, value: str | None) -> None:
+        """Remember (or, with None, forget) a small piece of progress, e.g. where an
+        import stopped."""
+        await self._writer.submit(SetSyncState(key, value))
+
+    async def get_sync_state(self, key: str) -> str | None:
+        async with self._reader.execute(
+            "SELECT value FROM sync_state WHERE key = ?", (key,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return str(row[0]) if row else None
+
     @property
     def write_stats(self) -> tuple[int, int, int]:
         """(batches committed, operations, largest batch): how much group commit shares."""
@@ -238,6 +261,13 @@ class Store:
         self, now: datetime, age: timedelta = DEFAULT_STUCK_AFTER, limit: int = 1000
     ) -> list[StoredMessage]:
         return await queries.in_flight_older_than(self._reader, age, now, limit)
+
+    async def unsent_older_than(
+        self, now: datetime, age: timedelta, limit: int = 100
+    ) -> list[StoredMessage]:
+        """Sends begun here that never got a SID or an outcome (the create's answer was
+        lost), begun more than `age` before `now`: candidates for reconciliation."""
+        return await queries.unsent_older_than(self._reader, age, now, limit)
 
     async def changed_since(self, seq: int, limit: int = 1000) -> list[StoredMessage]:
         return await queries.changed_since(self._reader, seq, limit)
@@ -275,7 +305,10 @@ def _apply_batch(conn: sqlite3.Connection, ops: Sequence[WriteOp]) -> list[Write
         if run:
             results.extend(ingest_events(conn, run))
             run = []
-        results.append(insert_local(conn, op))
+        if isinstance(op, LocalMessage):
+            results.append(insert_local(conn, op))
+        else:
+            results.append(apply_edit(conn, op))
     if run:
         results.extend(ingest_events(conn, run))
     return results
