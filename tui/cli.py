@@ -43,6 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
             from tui import serve_cli
 
             serve_cli.add_arguments(command)
+        elif name == "export":
+            from tui import export_cli
+
+            export_cli.add_arguments(command)
     return parser
 
 
@@ -63,6 +67,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from tui import serve_cli
 
         return serve_cli.run(args)
+    if command == "export":
+        from tui import export_cli
+
+        return export_cli.run(args)
     return _not_available(command)
 
 
