@@ -11,11 +11,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from .accounts import authenticate
 from .book import first_values, messages_path, page_bounds
 from .callbacks import CallbackSender
 from .emulator import Emulator
+from .faults import Faults, Operation, faults_middleware
 from .model import ApiError
 
 EMULATOR_KEY: web.AppKey[Emulator] = web.AppKey("emulator", Emulator)
@@ -150,8 +152,28 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/_emulator/deliveries", deliveries)
 
 
-def build_app(emulator: Emulator, sender: CallbackSender | None = None) -> web.Application:
-    app = web.Application(middlewares=[twilio_errors])
+_OPERATIONS: dict[object, Operation] = {
+    create_message: Operation.CREATE,
+    list_messages: Operation.LIST,
+    fetch_message: Operation.FETCH,
+    update_message: Operation.UPDATE,
+    delete_message: Operation.DELETE,
+}
+
+
+def _operation(request: web.Request) -> Operation | None:
+    """Which Messages API operation a request is, from the route it matched (None for the
+    media list, the emulator's own endpoints and unknown paths)."""
+    return _OPERATIONS.get(request.match_info.handler)
+
+
+def build_app(
+    emulator: Emulator, sender: CallbackSender | None = None, faults: Faults | None = None
+) -> web.Application:
+    middlewares: list[Middleware] = [twilio_errors]
+    if faults is not None:  # outermost: it sees each committed request's real answer
+        middlewares.insert(0, faults_middleware(faults, _operation))
+    app = web.Application(middlewares=middlewares)
     app[EMULATOR_KEY] = emulator
     if sender is not None:
         app[SENDER_KEY] = sender

@@ -15,11 +15,15 @@ from .api import build_app
 from .callbacks import CallbackSender
 from .carrier import Carrier
 from .emulator import Clock, Emulator, utc_now
+from .faults import Faults
 from .scenarios import Scenario, load_scenario
 
 
 class EmulatorServer:
-    """The Messages API alone (no carrier: messages stay as created)."""
+    """The Messages API alone (no carrier: messages stay as created).
+
+    `faults` makes the API misbehave on purpose (see faults.py); empty by default.
+    """
 
     def __init__(
         self,
@@ -27,16 +31,18 @@ class EmulatorServer:
         host: str = "127.0.0.1",
         port: int = 0,
         sender: CallbackSender | None = None,
+        faults: Faults | None = None,
     ) -> None:
         self.emulator = emulator
         self.host = host
         self.port = port
         self.sender = sender
+        self.faults = faults if faults is not None else Faults()
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> str:
         """Start listening; returns the base URL to give the SDK."""
-        app = build_app(self.emulator, self.sender)
+        app = build_app(self.emulator, self.sender, self.faults)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
@@ -49,6 +55,7 @@ class EmulatorServer:
         return f"http://{self.host}:{self.port}"
 
     async def stop(self) -> None:
+        self.faults.release()  # a hung answer must not hold up the shutdown
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -87,6 +94,10 @@ class LocalTwilio:
     @property
     def base_url(self) -> str:
         return self.server.base_url
+
+    @property
+    def faults(self) -> Faults:
+        return self.server.faults
 
     async def start(self) -> str:
         await self.sender.start()
