@@ -24,7 +24,7 @@ def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
         assert command in out
 
 
-@pytest.mark.parametrize("argv", [[], ["console"], ["send"]])
+@pytest.mark.parametrize("argv", [[], ["console"]])
 def test_unbuilt_commands_exit_2_with_one_line(
     argv: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:

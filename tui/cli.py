@@ -43,6 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
             from tui import serve_cli
 
             serve_cli.add_arguments(command)
+        elif name == "send":
+            from tui import send_cli
+
+            send_cli.add_arguments(command)
         elif name == "export":
             from tui import export_cli
 
@@ -67,6 +71,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from tui import serve_cli
 
         return serve_cli.run(args)
+    if command == "send":
+        from tui import send_cli
+
+        return send_cli.run(args)
     if command == "export":
         from tui import export_cli
 

@@ -95,7 +95,15 @@ async def _serve(args: argparse.Namespace) -> int:
         f"  test creds    {credentials.test_account_sid} / {credentials.test_auth_token}\n"
         f"  deliveries    {base_url}/_emulator/deliveries\n"
         f'Python SDK:  client = Client(SID, TOKEN); client.api.base_url = "{base_url}"\n'
-        "Ctrl-C stops it.",
+        + (
+            "msgwatch, from another shell:\n"
+            f"  export TWILIO_ACCOUNT_SID={credentials.account_sid} "
+            f"TWILIO_AUTH_TOKEN={credentials.auth_token} MSGWATCH_API_BASE={base_url}\n"
+            "  msgwatch send --to +14155550100 --from +14155550111 --body 'Hello' --wait\n"
+            if generated
+            else ""
+        )
+        + "Ctrl-C stops it.",
         flush=True,
     )
     stop = asyncio.Event()
