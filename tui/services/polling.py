@@ -16,8 +16,6 @@ fetches each in-flight message itself, on an adaptive schedule and within a budg
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import heapq
 import logging
 import time
@@ -29,6 +27,7 @@ from tui.domain.status import MessageStatus, is_terminal
 from tui.store import Store
 from tui.twilio import GatewayError
 
+from .background import Repeating
 from .lifecycle import Lifecycle
 
 log = logging.getLogger(__name__)
@@ -83,8 +82,7 @@ class Poller:
         self.requests = 0
         self._heap: list[_Due] = []
         self._watched: set[int] = set()
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._repeating = Repeating("poller", self.step, after_failure=first)
 
     @property
     def watching(self) -> int:
@@ -99,7 +97,7 @@ class Poller:
             delay = max(delay, send_at - self.lifecycle.clock().timestamp())
         self._watched.add(message_id)
         heapq.heappush(self._heap, _Due(self.clock() + delay, message_id, self.first))
-        self._wake.set()
+        self._repeating.poke()
 
     async def watch_in_flight(self) -> int:
         """Watch every message the store has in flight (at start-up)."""
@@ -145,25 +143,10 @@ class Poller:
         heapq.heappush(self._heap, _Due(self.clock() + wait, due.message_id, interval))
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="poller")
+        self._repeating.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _loop(self) -> None:
-        while True:
-            try:
-                wait = await self.step()
-            except Exception:  # one bad poll must not stop the others
-                log.exception("poll step failed")
-                wait = self.first
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), wait)
+        await self._repeating.stop()
 
 
 def _final(status: MessageStatus | None) -> bool:

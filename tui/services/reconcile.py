@@ -13,7 +13,6 @@ Runs once at start, then every `every` seconds, until stopped.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -21,6 +20,7 @@ from datetime import timedelta
 from tui.store import Store
 from tui.twilio import GatewayError
 
+from .background import Repeating
 from .lifecycle import Lifecycle
 
 log = logging.getLogger(__name__)
@@ -54,8 +54,7 @@ class Reconciler:
         self.stuck_after = stuck_after
         self.every = every
         self.last: RoundReport | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._wake = asyncio.Event()
+        self._repeating = Repeating("reconciler", self._round, after_failure=every)
 
     async def run_once(self) -> RoundReport:
         report = RoundReport()
@@ -91,25 +90,15 @@ class Reconciler:
         return report
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="reconciler")
+        self._repeating.start()
 
     def poke(self) -> None:
         """Run a round now (e.g. the user asked to refresh)."""
-        self._wake.set()
+        self._repeating.poke()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._repeating.stop()
 
-    async def _loop(self) -> None:
-        while True:
-            try:
-                await self.run_once()
-            except Exception:  # a bug in one round must not stop the next ones
-                log.exception("reconcile round failed")
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.every)
+    async def _round(self) -> float:
+        await self.run_once()
+        return self.every
