@@ -16,15 +16,20 @@ import os
 import signal
 import sys
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 from platformdirs import user_data_dir
 
+from tui.config import ConfigError, load_config
 from tui.domain.masking import mask_secret
 from tui.server.receiver import Receiver, ReceiverConfig
 from tui.server.runner import ReceiverServer, UnsafeBindError
 from tui.server.verify import SignatureConfig
+from tui.services.lifecycle import Lifecycle
+from tui.services.reconcile import Reconciler
 from tui.store import Store, StoreError
+from tui.twilio import Gateway
 
 DEFAULT_PORT = 1337
 
@@ -99,6 +104,7 @@ async def _serve(args: argparse.Namespace) -> int:
         f"{public}/incoming\n  database {db}\n  {checking}\n  health {base_url}/healthz",
         flush=True,
     )
+    reconciler = await _start_reconciler(store, args.public_url)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -107,10 +113,42 @@ async def _serve(args: argparse.Namespace) -> int:
     try:
         await stop.wait()
     finally:
+        if reconciler is not None:
+            await reconciler.stop()
+            await reconciler.lifecycle.gateway.close()
         await server.stop()  # stop taking requests, then commit what is queued
         await store.close()
     print("Receiver stopped.", flush=True)
     return 0
+
+
+async def _start_reconciler(store: Store, public_url: str | None) -> Reconciler | None:
+    """With full Twilio credentials, fetch what lost callbacks left in flight: once now,
+    then every `reconcile_every` seconds. Without them the receiver still works alone."""
+    log = logging.getLogger("msgwatch")
+    try:
+        config = load_config()
+    except ConfigError as exc:
+        log.warning("reconciliation off: %s", exc)
+        return None
+    if config.credentials is None or config.demo:
+        log.info("reconciliation off: no Twilio account configured (TWILIO_ACCOUNT_SID...)")
+        return None
+    creds = config.credentials
+    gateway = Gateway(creds.account_sid, creds.username, creds.password, api_base=config.api_base)
+    await gateway.start()
+    lifecycle = Lifecycle(store, gateway, public_url=public_url)
+    reconciler = Reconciler(
+        lifecycle,
+        stuck_after=timedelta(seconds=config.stuck_after),
+        every=config.reconcile_every,
+    )
+    reconciler.start()
+    log.info(
+        "reconciliation on: messages in flight for over %.0f s are fetched every %.0f s (%s)",
+        config.stuck_after, config.reconcile_every, creds.masked,
+    )  # fmt: skip
+    return reconciler
 
 
 def run(args: argparse.Namespace) -> int:
