@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import errno
-import signal
 import sys
 
 from tui.domain.masking import mask_secret
 from tui.emulator.accounts import Credentials
 from tui.emulator.runner import LocalTwilio
 from tui.emulator.scenarios import PRESETS, ScenarioError, load_scenario
+from tui.signals import until_stopped
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -106,13 +105,8 @@ async def _serve(args: argparse.Namespace) -> int:
         + "Ctrl-C stops it.",
         flush=True,
     )
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
     try:
-        await stop.wait()
+        await until_stopped()
     finally:
         await local.stop()
     print("Local Twilio stopped.", flush=True)

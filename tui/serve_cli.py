@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import errno
 import logging
 import os
-import signal
 import sys
 from collections.abc import Callable
 from datetime import timedelta
@@ -28,6 +26,7 @@ from tui.server.runner import ReceiverServer, UnsafeBindError
 from tui.server.verify import SignatureConfig
 from tui.services.lifecycle import Lifecycle
 from tui.services.reconcile import Reconciler
+from tui.signals import until_stopped
 from tui.store import Store, StoreError
 from tui.twilio import Gateway
 
@@ -105,13 +104,8 @@ async def _serve(args: argparse.Namespace) -> int:
         flush=True,
     )
     reconciler = await _start_reconciler(store, args.public_url)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
     try:
-        await stop.wait()
+        await until_stopped()
     finally:
         if reconciler is not None:
             await reconciler.stop()
