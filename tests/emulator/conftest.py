@@ -25,13 +25,6 @@ class Running:
         return client
 
 
-@pytest.fixture(autouse=True)
-def no_region(monkeypatch: pytest.MonkeyPatch) -> None:
-    # TWILIO_REGION/EDGE rewrite the SDK's host (127.0.0.1 -> 127.ie1.0.1): never here.
-    monkeypatch.delenv("TWILIO_REGION", raising=False)
-    monkeypatch.delenv("TWILIO_EDGE", raising=False)
-
-
 @pytest.fixture
 async def running() -> AsyncIterator[Running]:
     credentials = Credentials.generate()

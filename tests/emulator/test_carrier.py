@@ -53,9 +53,7 @@ async def harness(scenario: Scenario, **kwargs: object) -> Harness:
 
 
 @pytest.fixture
-async def make(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator:  # type: ignore[type-arg]
-    monkeypatch.delenv("TWILIO_REGION", raising=False)
-    monkeypatch.delenv("TWILIO_EDGE", raising=False)
+async def make() -> AsyncIterator:  # type: ignore[type-arg]
     made: list[Harness] = []
 
     async def factory(scenario: Scenario, **kwargs: object) -> Harness:

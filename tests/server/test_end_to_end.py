@@ -18,11 +18,7 @@ from tui.store import Store
 
 
 @pytest.mark.parametrize("scenario", ["happy", "chaos"])
-async def test_final_status_reaches_the_store(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scenario: str
-) -> None:
-    monkeypatch.delenv("TWILIO_REGION", raising=False)
-    monkeypatch.delenv("TWILIO_EDGE", raising=False)
+async def test_final_status_reaches_the_store(tmp_path: Path, scenario: str) -> None:
     credentials = Credentials.generate()
     store = await Store.open(tmp_path / "e2e.db")
     receiver = Receiver(store, ReceiverConfig(SignatureConfig(credentials.auth_token)))

@@ -29,12 +29,6 @@ class World:
     receiver: Receiver | None = None
 
 
-@pytest.fixture(autouse=True)
-def no_region(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("TWILIO_REGION", raising=False)
-    monkeypatch.delenv("TWILIO_EDGE", raising=False)
-
-
 async def make_world(
     tmp_path: Path, scenario: str = "happy", *, receiver: bool = False, speed: float = 10_000
 ) -> AsyncIterator[World]:

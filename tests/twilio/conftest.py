@@ -55,12 +55,6 @@ class Local:
         return [m.sid for m in self.emulator.book]
 
 
-@pytest.fixture(autouse=True)
-def no_region(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("TWILIO_REGION", raising=False)
-    monkeypatch.delenv("TWILIO_EDGE", raising=False)
-
-
 @pytest.fixture
 async def local() -> AsyncIterator[Local]:
     credentials = Credentials.generate()
