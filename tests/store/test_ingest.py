@@ -61,6 +61,72 @@ async def test_duplicate_content_without_token_is_stored_once(store: Store) -> N
     assert again.duplicate
 
 
+async def test_duplicate_by_token_is_counted_on_the_original(store: Store) -> None:
+    first = await store.ingest(callback(sid(1), "delivered", token="tok-1", at=1))
+    for at in (4.0, 3.0):  # the later-arriving copy may commit first (two processes)
+        again = await store.ingest(callback(sid(1), "delivered", token="tok-1", at=at))
+        assert again.duplicate and again.event_id is None
+    message = await store.get_message(sid=sid(1))
+    assert message is not None
+    (event,) = await store.events_for(message.id)
+    assert event.id == first.event_id
+    assert event.duplicates == 2 and event.last_duplicate_at == 4.0
+
+
+async def test_duplicate_by_content_is_counted_on_the_original(store: Store) -> None:
+    await store.ingest(callback(sid(1), "sent", at=1))
+    await store.ingest(callback(sid(1), "delivered", at=2))
+    await store.ingest(callback(sid(1), "delivered", at=7))  # no token: same content
+    message = await store.get_message(sid=sid(1))
+    assert message is not None
+    events = await store.events_for(message.id)
+    assert [(e.status, e.duplicates, e.last_duplicate_at) for e in events] == [
+        ("sent", 0, None),
+        ("delivered", 1, 7),
+    ]
+
+
+async def test_copies_inside_one_batch_are_counted(store: Store) -> None:
+    events = [callback(sid(1), "sent", token="t", at=float(n)) for n in range(5)]
+    events += [callback(sid(2), "sent", at=float(n)) for n in range(3)]  # by content
+    results = await asyncio.gather(*(store.ingest(e) for e in events))
+    assert sum(not r.duplicate for r in results) == 2
+    for n, copies in ((1, 4), (2, 2)):
+        message = await store.get_message(sid=sid(n))
+        assert message is not None
+        (event,) = await store.events_for(message.id)
+        assert event.duplicates == copies and event.last_duplicate_at is not None
+
+
+async def test_a_rejected_copy_is_not_counted_as_a_duplicate(store: Store) -> None:
+    """A request that fails the signature check proves nothing, not even that Twilio sent
+    it twice: it is stored as its own rejected event and the original's count stays."""
+    await store.ingest(callback(sid(1), "delivered", token="tok-1"))
+    forged = await store.ingest(
+        callback(sid(1), "delivered", token="tok-1", signature=SignatureVerdict.INVALID)
+    )
+    assert forged.rejected and not forged.duplicate and forged.event_id is not None
+    message = await store.get_message(sid=sid(1))
+    assert message is not None
+    (event,) = await store.events_for(message.id)
+    assert event.duplicates == 0
+    (kept,) = await store.rejected_events_for(sid(1), None)
+    assert kept.id == forged.event_id and kept.duplicates == 0
+
+
+async def test_rejected_events_for_finds_them_by_sid_or_local_id(store: Store) -> None:
+    bad = SignatureVerdict.INVALID
+    await store.ingest(callback(sid(1), "sent", signature=bad, at=1))
+    await store.ingest(callback(None, "sent", local_id="L1", signature=bad, at=2))
+    await store.ingest(callback(sid(1), "delivered", local_id="L1", signature=bad, at=3))
+    await store.ingest(callback(sid(2), "sent", signature=bad, at=4))  # another message
+    found = await store.rejected_events_for(sid(1), "L1")
+    assert [e.received_at for e in found] == [1, 2, 3]  # oldest first, each once
+    assert await store.rejected_events_for(None, None) == []
+    newest = await store.rejected_events_for(sid(1), "L1", limit=2)
+    assert [e.received_at for e in newest] == [2, 3]
+
+
 async def test_same_sid_different_status_is_not_a_duplicate(store: Store) -> None:
     # The classic bug is de-duplicating on MessageSid alone; every transition must land.
     results = [await store.ingest(callback(sid(1), s)) for s in ("queued", "sent", "delivered")]

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tui.domain.status import MessageStatus
+from tui.domain.status import IN_FLIGHT, MessageStatus
 from tui.store import Cursor, MessageFilter, Store, StoredMessage
 
 from .conftest import callback, sid
@@ -126,6 +126,33 @@ async def test_in_flight_older_than(store: Store) -> None:
     await store.ingest(callback(sid(4), "scheduled", at=old))
     stuck = await store.in_flight_older_than(now, timedelta(hours=12))
     assert [m.sid for m in stuck] == [sid(1)]
+
+
+async def test_status_before_is_the_stuck_view(store: Store) -> None:
+    """`status_before` filters on when the status was learned (status_at), not on when the
+    message was created: with the in-flight statuses it is the console's stuck view, and
+    agrees with `in_flight_older_than`."""
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    cutoff = now - timedelta(hours=12)
+    old = (now - timedelta(hours=13)).timestamp()
+    await store.ingest(callback(sid(1), "sent", at=old))
+    await store.ingest(callback(sid(2), "sent", at=now.timestamp() - 60))
+    await store.ingest(callback(sid(3), "delivered", at=old))
+    await store.ingest(callback(sid(4), "queued", at=old - 5))
+    await store.ingest(callback(sid(5), "scheduled", at=old))
+    # Created long ago, but its status moved a minute ago: not stuck.
+    await store.ingest(callback(sid(6), "queued", at=old))
+    await store.ingest(callback(sid(6), "sent", at=now.timestamp() - 60))
+
+    async def sids(flt: MessageFilter) -> set[str | None]:
+        return {m.sid for m in (await store.page(flt)).rows}
+
+    stuck = MessageFilter(statuses=IN_FLIGHT, status_before=cutoff)
+    assert await sids(stuck) == {sid(1), sid(4)}  # the per-status merged walks
+    assert await sids(MessageFilter(statuses=frozenset({S.SENT}), status_before=cutoff)) == {sid(1)}
+    assert await sids(MessageFilter(status_before=cutoff)) == {sid(1), sid(3), sid(4), sid(5)}
+    assert await store.count_by_status(stuck) == {S.SENT: 1, S.QUEUED: 1}
+    assert await sids(stuck) == {m.sid for m in await store.in_flight_older_than(now)}
 
 
 async def test_changed_since_follows_visible_changes_only(store: Store) -> None:

@@ -7,7 +7,7 @@ long before a million-row database shows it.
 
 from datetime import UTC, datetime, timedelta
 
-from tui.domain.status import MessageStatus
+from tui.domain.status import IN_FLIGHT, MessageStatus
 from tui.store import LocalMessage, MessageFilter, Store
 from tui.store.writer_process import start_trace, stop_trace
 
@@ -76,11 +76,37 @@ async def test_console_reads_use_indexes(store: Store) -> None:
         lambda: store.get_message(local_id="x"),
         lambda: store.events_for(1),
         lambda: store.rejected_events(),
+        lambda: store.rejected_events_for(sid(3), "L3"),
+        lambda: store.rejected_events_for(sid(3), None),
         lambda: store.media_for(1),
     ]
     plans = await plans_of(store, calls)
     assert len(plans) >= len(calls)
     assert_no_full_scan(plans, index_walks=True)
+
+
+async def test_stuck_view_uses_a_status_index(store: Store) -> None:
+    """The console's `stuck` filter (in-flight statuses whose status is older than a cutoff)
+    reads through a status index, for its page and its counts, never a full scan."""
+    now = datetime.now(UTC)
+    old = (now - timedelta(hours=13)).timestamp()
+    for n in range(30):
+        status = ("queued", "sent", "delivered")[n % 3]
+        await store.ingest(callback(sid(n), status, at=old if n % 2 else now.timestamp()))
+    cutoff = now - timedelta(hours=12)
+    stuck = MessageFilter(statuses=IN_FLIGHT, status_before=cutoff)
+    calls = [
+        lambda: store.page(stuck),
+        lambda: store.page(MessageFilter(statuses=frozenset({S.SENT}), status_before=cutoff)),
+        lambda: store.count_by_status(stuck),
+        lambda: store.count_by_error(stuck),
+    ]
+    plans = await plans_of(store, calls)
+    assert len(plans) >= len(calls)
+    assert_no_full_scan(plans, index_walks=True)
+    for sql, plan in plans:
+        used = " ".join(plan)
+        assert "messages_status_age" in used or "messages_by_status" in used, (sql, plan)
 
 
 async def test_writes_use_indexes(store: Store) -> None:
@@ -97,6 +123,8 @@ async def test_writes_use_indexes(store: Store) -> None:
         lambda: store.record_local(local),
         lambda: store.ingest(callback(None, "sent", local_id="L1")),  # local id only
         lambda: store.ingest(callback(sid(50), "sent", local_id="L1")),  # both
+        lambda: store.ingest(callback(sid(3), "sent", token="t3")),  # duplicate by token
+        lambda: store.ingest(callback(sid(1), "delivered")),  # duplicate by content
     ]
     plans = await plans_of(store, calls, writer=True)
     assert len(plans) >= 2 * len(calls)

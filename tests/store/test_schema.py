@@ -84,3 +84,41 @@ async def test_another_programs_database_is_refused(tmp_path: Path) -> None:
 async def test_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="cannot be opened"):
         await Store.open(tmp_path / "no" / "such" / "dir" / "m.db")
+
+
+def make_v3(path: Path) -> None:
+    """A database as schema version 3 left it: a delivered message and its callback."""
+    with sqlite3.connect(path) as conn:
+        for version, statements in migration_steps(0, target=3):
+            for statement in statements:
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {version}")
+        conn.execute(
+            "INSERT INTO messages (id, sid, local_id, to_addr, body, status, status_rank, "
+            "status_at, created_at, first_seen, last_seen) "
+            "VALUES (1, ?, 'L1', '+14155550100', 'from v3', 'delivered', 4, 5, 5, 5, 5)",
+            (sid(1),),
+        )
+        conn.execute(
+            "INSERT INTO events (kind, received_at, message_id, message_sid, status, signature, "
+            "idempotency_token, params, headers) "
+            "VALUES ('callback', 5, 1, ?, 'delivered', 'valid', 'tok-v3', '[]', '[]')",
+            (sid(1),),
+        )
+
+
+async def test_v3_database_gains_duplicate_counts_and_callback_url(tmp_path: Path) -> None:
+    path = tmp_path / "v3.db"
+    make_v3(path)
+    async with await Store.open(path) as store:
+        message = await store.get_message(sid=sid(1))
+        assert message is not None and message.status_callback is None
+        (event,) = await store.events_for(message.id)
+        assert event.duplicates == 0 and event.last_duplicate_at is None
+        # A redelivery of the callback stored before the upgrade is counted on it.
+        again = await store.ingest(callback(sid(1), "delivered", token="tok-v3", at=9))
+        assert again.duplicate
+        (event,) = await store.events_for(message.id)
+        assert event.duplicates == 1 and event.last_duplicate_at == 9
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone() == (LATEST_VERSION,)

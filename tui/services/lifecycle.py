@@ -181,6 +181,7 @@ class Lifecycle:
         Twilio would refuse; Twilio's own refusals are stored and returned, not raised."""
         ready = self.check(draft)
         local_id = self.new_local_id()
+        callback = self.status_callback(local_id)
         segments = (
             segment_info(ready.body, smart_encoded=ready.smart_encoded).segments
             if ready.body
@@ -198,6 +199,9 @@ class Lifecycle:
                 send_at=ready.send_at.timestamp() if ready.send_at else None,
                 num_segments=segments,
                 resend_of=ready.resend_of,
+                # Kept with the row: Twilio never echoes it back, and the public URL it
+                # is built from may differ next session.
+                status_callback=callback,
             )
         )
         try:
@@ -207,7 +211,7 @@ class Lifecycle:
                 messaging_service_sid=ready.messaging_service_sid,
                 body=ready.body,
                 media_urls=ready.media_urls,
-                status_callback=self.status_callback(local_id),
+                status_callback=callback,
                 send_at=ready.send_at,
                 smart_encoded=ready.smart_encoded or None,
             )

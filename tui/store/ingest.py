@@ -52,6 +52,7 @@ MESSAGE_COLUMNS: tuple[str, ...] = (
     "last_seen",
     "change_seq",
     "resend_of",
+    "status_callback",
 )
 _SELECT_MESSAGE = f"SELECT {', '.join(MESSAGE_COLUMNS)} FROM messages"
 _INSERT_MESSAGE = (
@@ -65,6 +66,16 @@ _INSERT_EVENT = (
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _INSERT_MEDIA = "INSERT OR IGNORE INTO media (message_id, idx, url) VALUES (?, ?, ?)"
+# A redelivery counted on the event it repeats, found by the key that matched (each key is
+# unique among stored events). max(): arrivals from two processes may commit out of order.
+_COUNT_SAME_REQUEST = (
+    "UPDATE events SET duplicates = duplicates + 1, "
+    "last_duplicate_at = max(coalesce(last_duplicate_at, ?1), ?1) WHERE idempotency_token = ?2"
+)
+_COUNT_SAME_CONTENT = (
+    "UPDATE events SET duplicates = duplicates + 1, "
+    "last_duplicate_at = max(coalesce(last_duplicate_at, ?1), ?1) WHERE content_hash = ?2"
+)
 
 # Fields copied from an observation whenever it carries them (status and error excluded).
 _PLAIN_FIELDS: tuple[str, ...] = (
@@ -294,12 +305,19 @@ def ingest_events(conn: sqlite3.Connection, events: Sequence[IncomingEvent]) -> 
     seen_tokens, seen_hashes = _existing_keys(conn, tokens, hashes)
 
     duplicate: list[bool] = []
-    for token, digest in keys:
-        dup = (token is not None and token in seen_tokens) or (
-            digest is not None and digest in seen_hashes
-        )
-        duplicate.append(dup)
-        if not dup:  # a second copy inside this same batch is a duplicate too
+    # (arrival time, key) of each redelivery, by the key that identified it; the token
+    # wins, as it is Twilio's own word that two requests are one.
+    by_token: list[tuple[float, str]] = []
+    by_content: list[tuple[float, str]] = []
+    for event, (token, digest) in zip(events, keys, strict=True):
+        if token is not None and token in seen_tokens:
+            by_token.append((event.received_at, token))
+            duplicate.append(True)
+        elif digest is not None and digest in seen_hashes:
+            by_content.append((event.received_at, digest))
+            duplicate.append(True)
+        else:  # a second copy inside this same batch is a duplicate too
+            duplicate.append(False)
             if token is not None:
                 seen_tokens.add(token)
             if digest is not None:
@@ -356,6 +374,11 @@ def ingest_events(conn: sqlite3.Connection, events: Sequence[IncomingEvent]) -> 
         )
 
     _write(conn, batch, event_rows, media_rows)
+    # After the inserts, so that a copy of an event earlier in this same batch finds it.
+    if by_token:
+        conn.executemany(_COUNT_SAME_REQUEST, by_token)
+    if by_content:
+        conn.executemany(_COUNT_SAME_CONTENT, by_content)
     return results
 
 
@@ -407,6 +430,7 @@ def insert_local(conn: sqlite3.Connection, local: LocalMessage) -> int:
         num_segments=local.num_segments,
         send_at=local.send_at,
         resend_of=local.resend_of,
+        status_callback=storable(local.status_callback),
     )
     batch.bump(row)
     media_rows = [(row["id"], idx, url) for idx, url in enumerate(local.media_urls)]

@@ -31,7 +31,7 @@ _ORDER = "ORDER BY created_at DESC, id DESC"
 _EVENT_COLUMNS = (
     "id, kind, received_at, message_id, message_sid, local_id, status, status_known, "
     "error_code, applied, signature, rejected_reason, checked_url, idempotency_token, "
-    "params, headers"
+    "params, headers, duplicates, last_duplicate_at"
 )
 
 Where = tuple[list[str], list[Any]]
@@ -57,7 +57,7 @@ def _pairs(raw: str) -> tuple[tuple[str, str], ...]:
 
 def event_from_row(values: Sequence[Any]) -> StoredEvent:
     (eid, kind, received_at, message_id, sid, local_id, status, known, error_code, applied,
-     signature, reason, url, token, params, headers) = values  # fmt: skip
+     signature, reason, url, token, params, headers, duplicates, last_dup_at) = values  # fmt: skip
     return StoredEvent(
         id=eid,
         kind=EventKind(kind),
@@ -75,6 +75,8 @@ def event_from_row(values: Sequence[Any]) -> StoredEvent:
         idempotency_token=token,
         params=_pairs(params),
         headers=_pairs(headers),
+        duplicates=int(duplicates),
+        last_duplicate_at=last_dup_at,
     )
 
 
@@ -121,6 +123,9 @@ def where_clause(flt: MessageFilter, *, with_status: bool = True) -> Where:
     if flt.until is not None:
         clauses.append("created_at < ?")
         params.append(flt.until.timestamp())
+    if flt.status_before is not None:
+        clauses.append("status_at < ?")
+        params.append(flt.status_before.timestamp())
     if flt.direction == "inbound":
         clauses.append("direction = 'inbound'")
     elif flt.direction == "outbound":
@@ -285,6 +290,31 @@ async def rejected_events(conn: aiosqlite.Connection, limit: int = 100) -> list[
     )
     async with conn.execute(sql, [limit]) as cursor:
         return [event_from_row(values) async for values in cursor]
+
+
+async def rejected_events_for(
+    conn: aiosqlite.Connection, sid: str | None, local_id: str | None, limit: int = 200
+) -> list[StoredEvent]:
+    """Rejected events that claimed this message (by SID or by `?lid=`), oldest first, at
+    most `limit` (the newest ones). They are stored unattached, so `events_for` never
+    returns them; the detail view shows them to explain missing callbacks."""
+    # One SELECT per partial index, unioned: an OR over the two would read every
+    # rejected row.
+    parts: list[str] = []
+    params: list[Any] = []
+    for column, value in (("message_sid", sid), ("local_id", local_id)):
+        if value:
+            parts.append(
+                f"SELECT {_EVENT_COLUMNS} FROM events "
+                f"WHERE rejected_reason IS NOT NULL AND {column} IS NOT NULL AND {column} = ?"
+            )
+            params.append(value)
+    if not parts:
+        return []
+    sql = f"SELECT * FROM ({' UNION '.join(parts)}) ORDER BY id DESC LIMIT ?"
+    async with conn.execute(sql, [*params, limit]) as cursor:
+        events = [event_from_row(values) async for values in cursor]
+    return events[::-1]
 
 
 async def media_for(conn: aiosqlite.Connection, message_id: int) -> list[str]:

@@ -78,6 +78,7 @@ class LocalMessage:
     send_at: float | None = None
     num_segments: int | None = None
     resend_of: int | None = None  # the message this one repeats (a resend)
+    status_callback: str | None = None  # the StatusCallback URL the create will carry
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +111,9 @@ class StoredMessage:
     last_seen: float
     change_seq: int
     resend_of: int | None = None
+    # The StatusCallback URL a send from here asked for; None when sent without one, or
+    # not sent from here (inbound, imported history, databases older than schema v4).
+    status_callback: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +134,10 @@ class StoredEvent:
     idempotency_token: str | None
     params: Pairs
     headers: Pairs
+    # Redeliveries of this event (same idempotency token or same content): acknowledged,
+    # not stored again, counted here; with the arrival time of the latest one.
+    duplicates: int = 0
+    last_duplicate_at: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +160,8 @@ class MessageFilter:
     since: datetime | None = None  # created at or after
     until: datetime | None = None  # created before
     direction: str | None = None
+    # Status last changed before this time: with in-flight statuses, the "stuck" view.
+    status_before: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

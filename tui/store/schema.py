@@ -119,7 +119,25 @@ ALTER TABLE messages ADD COLUMN resend_of INTEGER REFERENCES messages (id) ON DE
 CREATE TABLE sync_state (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
+# v4: what the message detail view needs.
+# - A redelivered callback (same idempotency token or content) is still not stored twice,
+#   but its original event counts it, so the timeline can say "delivered twice".
+# - The StatusCallback URL a send here asked for: Twilio's Message resource never returns
+#   it, and the public URL it was built from changes between sessions (tunnels).
+# - Rejected events are stored unattached (a forged request must not touch a message);
+#   these partial indexes find the ones that claimed a message, and hold only rejected
+#   rows, so the accepted-callback path pays nothing for them.
+_V4 = """
+ALTER TABLE events ADD COLUMN duplicates INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE events ADD COLUMN last_duplicate_at REAL;
+ALTER TABLE messages ADD COLUMN status_callback TEXT;
+CREATE INDEX events_rejected_by_sid ON events (message_sid)
+    WHERE rejected_reason IS NOT NULL AND message_sid IS NOT NULL;
+CREATE INDEX events_rejected_by_local ON events (local_id)
+    WHERE rejected_reason IS NOT NULL AND local_id IS NOT NULL;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
 LATEST_VERSION = len(MIGRATIONS)
 
 

@@ -10,8 +10,10 @@ group commit shares that fsync among every writer in the batch (perf-anchors: E0
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -22,7 +24,7 @@ import aiosqlite
 
 from tui.domain.status import DEFAULT_STUCK_AFTER, MessageStatus
 
-from . import queries
+from . import queries, triage_queries, window_queries
 from .change_feed import Change, ChangeFeed, Subscription
 from .edits import DeleteLocal, RedactLocal, SetSyncState, StoreEdit, apply_edit
 from .group_commit import GroupCommitWriter
@@ -38,6 +40,7 @@ from .records import (
     StoredMessage,
 )
 from .schema import LATEST_VERSION, SchemaError, migration_steps
+from .triage_queries import FailureGroupRow
 from .writer_process import WriterProcess
 
 WriteOp = IncomingEvent | LocalMessage | StoreEdit
@@ -150,6 +153,7 @@ class Store:
         self._process = process
         self._reader = reader
         self.changes = ChangeFeed()
+        self._snapshot_lock = asyncio.Lock()
         self._writer: GroupCommitWriter[WriteOp, WriteResult] = GroupCommitWriter(
             process, _apply_batch, on_commit=self._publish
         )
@@ -283,8 +287,30 @@ class Store:
     async def rejected_events(self, limit: int = 100) -> list[StoredEvent]:
         return await queries.rejected_events(self._reader, limit)
 
+    async def rejected_events_for(
+        self, sid: str | None, local_id: str | None, limit: int = 200
+    ) -> list[StoredEvent]:
+        """Rejected events that claimed this SID or local id, oldest first (they are
+        stored unattached, so `events_for` leaves them out)."""
+        return await queries.rejected_events_for(self._reader, sid, local_id, limit)
+
     async def media_for(self, message_id: int) -> list[str]:
         return await queries.media_for(self._reader, message_id)
+
+    async def failure_groups(self, since: datetime | None) -> list[FailureGroupRow]:
+        """Problem messages (outcome learned at/after `since`) per error code, sender and
+        recipient: what the triage view groups by country and sender."""
+        return await triage_queries.failure_groups(self._reader, since)
+
+    async def failure_trend(
+        self, since: datetime, bucket_seconds: float
+    ) -> list[tuple[int | None, int, int]]:
+        """(error code, bucket, count) of problem messages since `since`."""
+        return await triage_queries.failure_trend(self._reader, since, bucket_seconds)
+
+    async def outcome_totals(self, since: datetime | None) -> tuple[int, int]:
+        """(outbound messages with a delivery outcome, of which problems) since `since`."""
+        return await triage_queries.outcome_totals(self._reader, since)
 
     async def data_version(self) -> int:
         """Changes when any connection (this process or another) commits: a cheap
@@ -292,6 +318,38 @@ class Store:
         async with self._reader.execute("PRAGMA data_version") as cursor:
             row = await cursor.fetchone()
         return int(row[0]) if row else 0
+
+    # -- the console's scrolling window (see window_queries) ---------------------------
+
+    @asynccontextmanager
+    async def read_snapshot(self) -> AsyncIterator[None]:
+        """Reads inside this block see one committed state of the database (a WAL read
+        transaction), so a count and a page taken together agree with each other."""
+        async with self._snapshot_lock:  # one reader connection: one transaction at a time
+            await self._reader.execute("BEGIN")
+            try:
+                yield
+            finally:
+                await self._reader.execute("COMMIT")
+
+    async def page_at(
+        self, flt: MessageFilter, anchor: Cursor, offset: int, limit: int
+    ) -> list[StoredMessage]:
+        return await window_queries.page_at(self._reader, flt, anchor, offset, limit)
+
+    async def page_newer(
+        self, flt: MessageFilter, than: Cursor, limit: int, anchor: Cursor | None = None
+    ) -> list[StoredMessage]:
+        return await window_queries.page_newer(self._reader, flt, than, limit, anchor)
+
+    async def count_newer(self, flt: MessageFilter, than: Cursor) -> int:
+        return await window_queries.count_newer(self._reader, flt, than)
+
+    async def messages_by_id(self, ids: Sequence[int]) -> dict[int, StoredMessage]:
+        return await window_queries.messages_by_id(self._reader, ids)
+
+    async def max_change_seq(self) -> int:
+        return await window_queries.max_change_seq(self._reader)
 
 
 def _apply_batch(conn: sqlite3.Connection, ops: Sequence[WriteOp]) -> list[WriteResult]:

@@ -29,8 +29,10 @@ import signal
 import socket
 import sqlite3
 import struct
+import sys
 from collections import deque
 from collections.abc import Callable
+from multiprocessing import forkserver
 from multiprocessing.context import SpawnContext
 from typing import Any, TypeVar, cast
 
@@ -126,6 +128,30 @@ def _context() -> SpawnContext:
     return cast("SpawnContext", context)
 
 
+def ensure_forkserver() -> None:
+    """Start the forkserver (and multiprocessing's resource tracker) now, if not running.
+
+    Call it before a UI takes over the terminal: Textual swaps sys.stderr for an object
+    whose fileno() is -1, and multiprocessing hands stderr's descriptor to the resource
+    tracker it starts, which then fails ("bad value(s) in fds_to_keep"). Started later, the
+    real stderr is lent for the moment of the start.
+    """
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return
+    _context()
+    saved = sys.stderr
+    try:
+        usable = saved is not None and saved.fileno() >= 0
+    except (AttributeError, OSError, ValueError):
+        usable = False
+    if not usable and sys.__stderr__ is not None:
+        sys.stderr = sys.__stderr__
+    try:
+        forkserver.ensure_running()
+    finally:
+        sys.stderr = saved
+
+
 class WriterProcess:
     def __init__(self) -> None:
         self._process: multiprocessing.process.BaseProcess | None = None
@@ -143,6 +169,7 @@ class WriterProcess:
                 target=_child_main, args=(theirs, connect), name="msgwatch-writer", daemon=True
             )
             # Starting blocks while the forkserver forks (and, the first time, starts).
+            ensure_forkserver()
             await asyncio.to_thread(process.start)
         except BaseException:
             ours.close()
