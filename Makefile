@@ -5,8 +5,8 @@ BIN := $(VENV)/bin
 # Stamps record which extras the venv holds, so a second `make` installs nothing.
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
-# Until the console lands, `make run` shows the command-line help (ARGS=... to run anything else).
-ARGS ?= --help
+# `make run` opens the console (demo mode without Twilio credentials); ARGS=... passes options.
+ARGS ?=
 
 .PHONY: run test lint types imports unit bench-store clean
 

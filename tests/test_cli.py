@@ -1,4 +1,4 @@
-"""The command line: real help and version; unbuilt sub-commands say so and exit 2."""
+"""The command line: real help and version; usage errors are one line and exit 2."""
 
 import subprocess
 import sys
@@ -6,7 +6,9 @@ import sys
 import pytest
 
 from tui import __version__
-from tui.cli import EXIT_NOT_AVAILABLE, main
+from tui.cli import main
+
+EXIT_USAGE = 2
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
@@ -24,13 +26,19 @@ def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
         assert command in out
 
 
-@pytest.mark.parametrize("argv", [[], ["console"]])
-def test_unbuilt_commands_exit_2_with_one_line(
-    argv: list[str], capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["--speed", "0"], "--speed"),
+        (["console", "--scenario", "nonsense"], "unknown scenario"),
+    ],
+)
+def test_console_usage_errors_are_one_line(
+    argv: list[str], words: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(argv) == EXIT_NOT_AVAILABLE
+    assert main(argv) == EXIT_USAGE
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "not available yet" in err
+    assert err.count("\n") == 1 and words in err
 
 
 def test_unknown_command_is_a_usage_error() -> None:

@@ -1,6 +1,6 @@
 """The `msgwatch` command line: parses arguments and hands off to the part that does the work.
 
-Sub-commands that a later piece of work fills in say so and exit 2; none pretends to work.
+`msgwatch` alone (or with only options, `msgwatch --demo`) is `msgwatch console`.
 """
 
 from __future__ import annotations
@@ -11,9 +11,7 @@ from collections.abc import Sequence
 
 from tui import __version__
 
-EXIT_NOT_AVAILABLE = 2
-
-# name -> (help text, what it will do once built)
+# name -> help text
 _COMMANDS: dict[str, str] = {
     "console": "open the console: live message list, compose and triage (the default)",
     "serve": "run the callback receiver headless, writing to the database",
@@ -51,18 +49,24 @@ def build_parser() -> argparse.ArgumentParser:
             from tui import export_cli
 
             export_cli.add_arguments(command)
+        elif name == "console":
+            from tui import console_cli
+
+            console_cli.add_arguments(command)
     return parser
-
-
-def _not_available(command: str) -> int:
-    print(f"msgwatch {command}: not available yet in this build.", file=sys.stderr)
-    return EXIT_NOT_AVAILABLE
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
+        argv.insert(0, "console")  # `msgwatch --demo` is `msgwatch console --demo`
     args = parser.parse_args(argv)
     command = args.command or "console"
+    if command == "console":
+        from tui import console_cli
+
+        return console_cli.run(args)
     if command == "emulator":
         from tui import emulator_cli
 
@@ -79,7 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from tui import export_cli
 
         return export_cli.run(args)
-    return _not_available(command)
+    parser.error(f"unknown command {command!r}")  # argparse refuses these first
+    return 2
 
 
 if __name__ == "__main__":

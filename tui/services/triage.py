@@ -302,9 +302,10 @@ async def build_report(
     with a trend of `buckets` equal slices of `trend_window` ending at `now`.
 
     A naive `now` is taken as UTC (as the filter bar does). Measured at 1,000,000
-    messages over 30 days, 5% problems: 2 ms for a 1-hour window, 12-18 ms for 24 hours
-    (0.2 s the first time, learning 1,800 recipients' countries), 0.4-0.5 s all time
-    (6 s the first time): the view should pass a window (see triage_queries).
+    messages over 30 days, 5% problems, warm: 2-3 ms for a 1-hour window, 13-19 ms for
+    24 hours (0.2-0.3 s the first time, learning 1,800 recipients' countries), 125-150 ms
+    for 7 days (1.7 s first), 430-470 ms all time (6 s first). See triage_queries for
+    the index that would cut the long windows.
     """
     if buckets < 1:
         raise ValueError(f"buckets must be at least 1, got {buckets}")

@@ -1,0 +1,66 @@
+"""The console: a Textual app around a ConsoleSession (store, receiver, emulator, gateway).
+
+The app starts the session before its first screen and stops it after its last: the
+receiver is stopped in `on_unmount`, which Textual awaits, never left to a cancelled
+worker. A session that cannot start ends the app with one readable sentence.
+"""
+
+from __future__ import annotations
+
+from textual.app import App
+from textual.binding import Binding
+
+from tui.services.console_session import ConsoleSession, SessionError, SessionOptions
+
+from .commands import ConsoleCommands
+from .screens.main import MainScreen
+
+EXIT_STARTUP_FAILED = 2
+
+
+class MsgwatchApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "msgwatch"
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="app.quit", tooltip="Stop the console"),
+        Binding("question_mark", "help_screen", "Keys", id="app.help", tooltip="Every key"),
+    ]
+    COMMANDS = App.COMMANDS | {ConsoleCommands}
+
+    def __init__(self, options: SessionOptions) -> None:
+        super().__init__()
+        self.options = options
+        self.session = ConsoleSession(options)
+
+    async def on_mount(self) -> None:
+        try:
+            await self.session.start()
+        except SessionError as exc:
+            self.exit(return_code=EXIT_STARTUP_FAILED, message=f"msgwatch: {exc}")
+            return
+        await self.push_screen(MainScreen(self.session))
+
+    async def on_unmount(self) -> None:
+        await self.session.stop()
+
+    def action_help_screen(self) -> None:
+        from .screens.detail import DetailScreen
+        from .screens.help import HelpScreen
+        from .screens.rejected import RejectedScreen
+        from .screens.triage import TriageScreen
+        from .widgets.filter_bar import FilterBar
+        from .widgets.message_list import MessageList
+
+        self.push_screen(
+            HelpScreen(
+                [
+                    ("Everywhere", self.BINDINGS),
+                    ("Main screen", MainScreen.BINDINGS),
+                    ("Message list", MessageList.BINDINGS),
+                    ("Filter bar", FilterBar.BINDINGS),
+                    ("Message details", DetailScreen.BINDINGS),
+                    ("Triage", TriageScreen.BINDINGS),
+                    ("Rejected callbacks", RejectedScreen.BINDINGS),
+                ]
+            )
+        )

@@ -1,0 +1,1 @@
+"""The console's screens: main (list), detail, triage, rejected callbacks, help."""
