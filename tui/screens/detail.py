@@ -155,9 +155,11 @@ class DetailScreen(Screen[None]):
 
         body = Text(end="")
         body.append("Body", DIM)
-        body.append(
-            f" ({len(message.body or '')} chars, {message.num_segments or '?'} segments)\n", DIM
+        segments = message.num_segments
+        counted = (
+            "? segments" if segments is None else f"{segments} segment" + "s" * (segments != 1)
         )
+        body.append(f" ({len(message.body or '')} chars, {counted})\n", DIM)
         body.append(sanitize(message.body, multiline=True) or "(no body)")
         self.query_one("#detail-text", Static).update(body)
 

@@ -29,6 +29,9 @@ class Column:
 
 # In the order shown; the optional ones go first when the terminal is narrow.
 TIME = Column("time", "time", 8)
+# From this width on, rows from earlier days show the hour as well as the day.
+TIME_WIDE = Column("time", "time", 11)
+WIDE_FROM = 100
 DIRECTION = Column("dir", "", 1)
 PARTY = Column("party", "to / from", 17)
 STATUS = Column("status", "status", BADGE_WIDTH)
@@ -46,6 +49,8 @@ GAP = 1
 
 def columns_for(width: int) -> tuple[Column, ...]:
     columns = list(_ALL)
+    if width >= WIDE_FROM:
+        columns[0] = TIME_WIDE
     for optional in _OPTIONAL:
         used = sum(c.width for c in columns) + GAP * (len(columns) - 1)
         if width - used >= MIN_BODY:
@@ -94,13 +99,16 @@ def party_of(message: StoredMessage) -> str:
     return (message.from_addr if inbound else message.to_addr) or ""
 
 
-def format_time(epoch: float, now: float | None = None) -> str:
-    """HH:MM:SS today (local time), MM-DD HH:MM before."""
+def format_time(epoch: float, now: float | None = None, width: int = 8) -> str:
+    """HH:MM:SS today (local time); before today "MM-DD HH:MM" when `width` allows,
+    else "Jan 02"."""
     now = time.time() if now is None else now
     local = time.localtime(epoch)
     if time.localtime(now)[:3] == local[:3]:
         return time.strftime("%H:%M:%S", local)
-    return time.strftime("%m-%d %H:%M", local)
+    if width >= 11:
+        return time.strftime("%m-%d %H:%M", local)
+    return time.strftime("%b %d", local)
 
 
 DIM = Style(dim=True)
@@ -116,7 +124,7 @@ def render_row(message: StoredMessage, width: int, now: float | None = None) -> 
         w = _width_of(column, width)
         key = column.key
         if key == "time":
-            text.append(_fit(format_time(message.created_at, now), w), DIM)
+            text.append(_fit(format_time(message.created_at, now, w), w), DIM)
         elif key == "dir":
             inbound = (message.direction or "") == "inbound"
             text.append("←" if inbound else "→", INBOUND_STYLE if inbound else DIM)
