@@ -8,7 +8,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 # `make run` opens the console (demo mode without Twilio credentials); ARGS=... passes options.
 ARGS ?=
 
-.PHONY: run test lint types imports unit bench-store clean
+.PHONY: run test lint types imports unit screenshots bench-store clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -24,6 +24,10 @@ $(DEV_STAMP): pyproject.toml | $(BIN)/python
 
 run: $(RUN_STAMP)
 	$(BIN)/msgwatch $(ARGS)
+
+# The README's pictures, from a scripted demo session (tui/screenshots.py).
+screenshots: $(RUN_STAMP)
+	$(BIN)/python -m tui.screenshots --out screenshots
 
 test: lint types imports unit
 

@@ -51,7 +51,7 @@ class MessageList(ScrollView, can_focus=True):
     ]
 
     DEFAULT_CSS = """
-    MessageList { scrollbar-gutter: stable; }
+    MessageList { scrollbar-gutter: stable; overflow-x: hidden; }
     MessageList > .message-list--cursor { background: $accent 40%; }
     MessageList > .message-list--flash { background: $warning 30%; }
     MessageList > .message-list--placeholder { color: $text-muted; }
