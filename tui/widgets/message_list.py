@@ -41,12 +41,19 @@ class MessageList(ScrollView, can_focus=True):
     """Rows of messages, newest first, with a cursor."""
 
     BINDINGS = [
-        Binding("up,k", "cursor_up", "Up", show=False),
-        Binding("down,j", "cursor_down", "Down", show=False),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("home,g", "first", "Newest", show=False, id="list.newest"),
-        Binding("end,G", "last", "Oldest", show=False),
+        Binding("up,k", "cursor_up", "Up", show=False, id="list.up"),
+        Binding("down,j", "cursor_down", "Down", show=False, id="list.down"),
+        Binding("pageup", "page_up", "Page up", show=False, id="list.page_up"),
+        Binding("pagedown", "page_down", "Page down", show=False, id="list.page_down"),
+        Binding(
+            "home,g",
+            "first",
+            "Newest",
+            show=False,
+            id="list.newest",
+            tooltip="Jump to the newest row and follow new ones",
+        ),
+        Binding("end,G", "last", "Oldest", show=False, id="list.oldest"),
         Binding("enter", "open", "Details", id="list.open", tooltip="Open the message's timeline"),
     ]
 
