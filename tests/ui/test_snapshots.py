@@ -20,7 +20,7 @@ from tui.screens.detail import DetailScreen
 from tui.screens.triage import TriageScreen
 from tui.store import EventKind
 
-from .conftest import demo_options, event, message_list, sid
+from .conftest import demo_options, event, main_screen, message_list, sid
 
 # Fixed, so the header is the same in every run. A clash with another listener would show
 # as "cannot listen" in the header and fail the comparison loudly, not flakily pass.
@@ -96,9 +96,11 @@ async def _filled(pilot: Pilot[None], base: float = T0) -> None:
     for e in _rows(base):
         await app.session.store.ingest(e)
     listing = message_list(app)
-    while listing.window.total < 9 or listing._flash:
+    window = listing.window
+    while window.total < 9 or sum(window.counts.values()) < 9 or listing._flash:
         await pilot.pause(0.05)
-    await pilot.pause(1.1)  # the header's counts refresh once a second
+    main_screen(app).refresh_header()
+    await pilot.pause()
 
 
 def test_main_screen_80x24(snap_compare, tmp_path: Path) -> None:

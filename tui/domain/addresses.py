@@ -30,7 +30,6 @@ from enum import StrEnum
 from typing import Final, Literal
 
 import phonenumbers
-from phonenumbers import geocoder
 
 # Twilio's error codes for a bad address (https://www.twilio.com/docs/api/errors/<code>).
 CODE_TO_REQUIRED: Final = 21604
@@ -218,17 +217,41 @@ def _lookup(e164: str, text: str, field: Field, strict: bool) -> _Phone:
         region = _str_or_none(phonenumbers.region_code_for_country_code(country_code))
         if not strict:
             # Possible but unassigned (e.g. +1 555 numbers in Twilio's own examples).
-            return _Phone(
-                e164, region, _str_or_none(geocoder.country_name_for_number(number, "en")) or region
-            )
+            return _Phone(e164, region, _country_name(number) or region)
         where = f" ({region})" if region and region != "ZZ" else ""
         raise _fail(
             field,
             f"{q} is not a valid number for country code +{country_code}{where}; check the digits.",
         )
     region_code = _str_or_none(phonenumbers.region_code_for_number(number))
-    region_name = _str_or_none(geocoder.country_name_for_number(number, "en"))
-    return _Phone(e164, region_code, region_name)
+    return _Phone(e164, region_code, _country_name(number))
+
+
+def _country_name(number: phonenumbers.PhoneNumber) -> str | None:
+    # Imported on first use: the geocoder's data takes ~0.5 s to load (bench/console.py),
+    # and a console paints its list long before anyone needs a country's name.
+    from phonenumbers import geocoder
+
+    return _str_or_none(geocoder.country_name_for_number(number, "en"))
+
+
+def region_code_of(address: str | None) -> str | None:
+    """The ISO region ("GB") of a phone or channel address as stored (E.164), cheaply:
+    no validation and no country name. None for short codes, sender IDs, unknowns."""
+    if not address:
+        return None
+    match = _CHANNEL_PREFIX.fullmatch(address)
+    number = match.group(2) if match else address
+    if not number.startswith("+"):
+        return None
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return None
+    region = phonenumbers.region_code_for_number(
+        parsed
+    ) or phonenumbers.region_code_for_country_code(parsed.country_code or 0)
+    return None if not region or region == "ZZ" else str(region)
 
 
 def _parse_channel(raw: str, prefix: str, rest: str, field: Field, strict: bool) -> Address:

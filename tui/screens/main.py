@@ -79,9 +79,12 @@ class MainScreen(Screen[None]):
 
     def refresh_header(self) -> None:
         window = self.window
-        label = f"{window.total + window.newer:,} messages"
-        if self.query_text:
-            label += " match"
+        if window.counted:
+            label = f"{window.total + window.newer:,} messages"
+            if self.query_text:
+                label += " match"
+        else:
+            label = "counting…"
         self.query_one(SessionHeader).show(self.session.info(), window.counts, label)
         self._refresh_status()
 

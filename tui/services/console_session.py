@@ -13,6 +13,8 @@ No Textual here: the app holds a session and shows `info()`.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import errno
 import logging
 import time
@@ -110,6 +112,7 @@ class ConsoleSession:
         self.traffic: DemoTraffic | None = None
         self.why_no_receiver: str | None = None
         self.started_at = time.monotonic()
+        self._statistics: asyncio.Task[None] | None = None
         self._stack = AsyncExitStack()
 
     @property
@@ -149,6 +152,20 @@ class ConsoleSession:
         self.changes = ChangeTracker(self.store, follow_other_writers=following)
         await self.changes.start()
         self._stack.push_async_callback(self.changes.stop)
+        self._statistics = asyncio.create_task(self._refresh_statistics(self.store))
+        self._stack.push_async_callback(self._cancel_statistics)
+
+    async def _refresh_statistics(self, store: Store) -> None:
+        try:
+            await store.refresh_statistics()
+        except Exception as exc:  # a busy or read-only database plans without them
+            log.warning("planner statistics not refreshed: %s", exc)
+
+    async def _cancel_statistics(self) -> None:
+        if self._statistics is not None:
+            self._statistics.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._statistics
 
     async def _start_demo(self, store: Store) -> None:
         try:

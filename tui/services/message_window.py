@@ -56,22 +56,38 @@ class MessageWindow:
         self.total = 0  # matching rows at or below the anchor
         self.newer = 0  # matching rows above it
         self.counts: dict[MessageStatus | None, int] = {}
+        self.counted = False  # total and counts are exact (not just the first block)
         self._blocks: OrderedDict[int, list[StoredMessage]] = OrderedDict()
         self._where: dict[int, int] = {}  # message id -> position, for loaded rows
 
     # -- anchoring -------------------------------------------------------------------
 
-    async def reset(self, flt: MessageFilter | None = None) -> None:
-        """Anchor at the newest row matching `flt` (or the current filter) and count."""
+    async def reset(self, flt: MessageFilter | None = None, *, count: bool = True) -> None:
+        """Anchor at the newest row matching `flt` (or the current filter).
+
+        With `count=False` only the first block is read, and `total` is what is known so
+        far (that block, plus one more if it was full, so the list can scroll); call
+        `recount` next. A count of every match can take half a second at a million rows,
+        and the first screen should not wait for it.
+        """
         if flt is not None:
             self.filter = flt
-        async with self.store.read_snapshot():
+        if not count:
             first = await self.store.page(self.filter, None, self.block)
+            self._install_top(list(first.rows))
+            self.total = len(first.rows) + (1 if first.next_cursor is not None else 0)
+            self.counts = {}
+            self.newer = 0
+            self.counted = False
+            return
+        async with self.store.read_snapshot():
+            page = await self.store.page(self.filter, None, self.block)
             counts = await self.store.count_by_status(self.filter)
-        self._install_top(list(first.rows))
+        self._install_top(list(page.rows))
         self.counts = counts
         self.total = sum(counts.values())
         self.newer = 0
+        self.counted = True
 
     async def advance(self) -> int:
         """Re-anchor at the newest row, keeping the filter; cheaper than `reset` because
@@ -91,18 +107,26 @@ class MessageWindow:
     async def recount(self) -> None:
         """Fresh counts by status, and the total below the anchor: rows leave and join a
         status filter as their status changes, which no incremental count can see."""
-        async with self.store.read_snapshot():
-            counts = await self.store.count_by_status(self.filter)
-            above = 0
-            if self.anchor is not None:
-                above = await self.store.count_newer(self.filter, self.anchor)
+        anchor = self.anchor
+        counts, above = await self.store.count_snapshot(self.filter, anchor)
+        self.apply_counts(anchor, counts, above)
+
+    def apply_counts(
+        self, anchor: Cursor | None, counts: dict[MessageStatus | None, int], above: int
+    ) -> bool:
+        """Take counts made for `anchor` (see Store.count_snapshot); False when the list
+        was re-anchored meanwhile and the counts no longer describe it."""
+        if anchor != self.anchor:
+            return False
         self.counts = counts
-        if self.anchor is None:
+        self.counted = True
+        if anchor is None:
             # Nothing was anchored: the rows counted are all new.
             self.newer = sum(counts.values())
-            return
+            return True
         self.total = max(0, sum(counts.values()) - above)
         self.newer = above
+        return True
 
     def _install_top(self, rows: list[StoredMessage]) -> None:
         self._blocks.clear()

@@ -26,7 +26,14 @@ from tui.domain.status import DEFAULT_STUCK_AFTER, MessageStatus
 
 from . import queries, triage_queries, window_queries
 from .change_feed import Change, ChangeFeed, Subscription
-from .edits import DeleteLocal, RedactLocal, SetSyncState, StoreEdit, apply_edit
+from .edits import (
+    DeleteLocal,
+    RedactLocal,
+    RefreshStatistics,
+    SetSyncState,
+    StoreEdit,
+    apply_edit,
+)
 from .group_commit import GroupCommitWriter
 from .ingest import ingest_events, insert_local
 from .records import (
@@ -152,6 +159,11 @@ class Store:
         self.path = path
         self._process = process
         self._reader = reader
+        # A second reader for whole-list aggregates (counts by status): at a million rows
+        # one takes 0.1-0.5 s, and on the first connection it would queue every page read
+        # behind it. Opened on first use.
+        self._aggregates: aiosqlite.Connection | None = None
+        self._aggregates_lock = asyncio.Lock()
         self.changes = ChangeFeed()
         self._snapshot_lock = asyncio.Lock()
         self._writer: GroupCommitWriter[WriteOp, WriteResult] = GroupCommitWriter(
@@ -194,6 +206,8 @@ class Store:
         await self._writer.close()
         self.changes.close()
         await self._reader.close()
+        if self._aggregates is not None:
+            await self._aggregates.close()
         await self._process.close()
 
     async def __aenter__(self) -> Self:
@@ -232,6 +246,12 @@ class Store:
         """Remember (or, with None, forget) a small piece of progress, e.g. where an
         import stopped."""
         await self._writer.submit(SetSyncState(key, value))
+
+    async def refresh_statistics(self) -> None:
+        """Sampled ANALYZE, so the planner picks good plans on a big database (see
+        edits.RefreshStatistics); holds the write lock for a moment, so run it in the
+        background after start-up, not before the first screen."""
+        await self._writer.submit(RefreshStatistics())
 
     async def get_sync_state(self, key: str) -> str | None:
         async with self._reader.execute(
@@ -341,6 +361,26 @@ class Store:
         self, flt: MessageFilter, than: Cursor, limit: int, anchor: Cursor | None = None
     ) -> list[StoredMessage]:
         return await window_queries.page_newer(self._reader, flt, than, limit, anchor)
+
+    async def count_snapshot(
+        self, flt: MessageFilter, anchor: Cursor | None
+    ) -> tuple[dict[MessageStatus | None, int], int]:
+        """(counts by status of the rows matching `flt`, how many of them are newer than
+        `anchor`), from one snapshot, on the aggregates connection so that page reads
+        do not wait behind a long count."""
+        async with self._aggregates_lock:
+            if self._aggregates is None:
+                self._aggregates = await _connect_reader(self.path)
+            conn = self._aggregates
+            await conn.execute("BEGIN")
+            try:
+                counts = await queries.count_by_status(conn, flt)
+                above = 0
+                if anchor is not None:
+                    above = await window_queries.count_newer(conn, flt, anchor)
+            finally:
+                await conn.execute("COMMIT")
+        return counts, above
 
     async def count_newer(self, flt: MessageFilter, than: Cursor) -> int:
         return await window_queries.count_newer(self._reader, flt, than)

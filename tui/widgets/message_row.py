@@ -13,7 +13,7 @@ from functools import lru_cache
 from rich.style import Style
 from rich.text import Text
 
-from tui.domain.addresses import AddressError, parse_to
+from tui.domain.addresses import region_code_of
 from tui.store import StoredMessage
 
 from .safe_text import preview, sanitize
@@ -85,12 +85,7 @@ def _fit(text: str, width: int) -> str:
 @lru_cache(maxsize=4096)
 def region_of(address: str | None) -> str:
     """The ISO country of a number ("GB"), or "" for short codes, names and unknowns."""
-    if not address:
-        return ""
-    try:
-        return parse_to(address, strict=False).region_code or ""
-    except AddressError:
-        return ""
+    return region_code_of(address) or ""
 
 
 def party_of(message: StoredMessage) -> str:
