@@ -344,7 +344,7 @@ class Probe:
         self.sid_paint: dict[str, float] = {}  # SID -> time.time() of its first frame
         self.key_targets: dict[int, float] = {}  # cursor position -> press perf_counter
         self.key_latency: list[float] = []
-        self.recount_seconds: list[float] = []  # MessageWindow.recount (every second)
+        self.recount_seconds: list[float] = []  # Store.count_snapshot (the recount SQL)
         self.patch_seconds: list[float] = []  # MessageList._patch (a live-change drain)
         self._rows = self._filter = self._empty = False
         self._sids: list[str] = []
@@ -401,13 +401,14 @@ def install_probe(probe: Probe) -> None:
     from textual.app import App
 
     from tui.services.message_window import MessageWindow
+    from tui.store import Cursor, Store
     from tui.widgets.message_list import MessageList
 
     render_line = MessageList.render_line
     after_reset = MessageList._after_reset
     patch = MessageList._patch
     reset = MessageWindow.reset
-    recount = MessageWindow.recount
+    count_snapshot = Store.count_snapshot
     display = App._display
 
     def probed_render_line(self: MessageList, y: int) -> Strip:
@@ -422,15 +423,20 @@ def install_probe(probe: Probe) -> None:
         after_reset(self)
         probe.on_reset(self)
 
-    async def probed_reset(self: MessageWindow, flt: MessageFilter | None = None) -> None:
+    async def probed_reset(
+        self: MessageWindow, flt: MessageFilter | None = None, *, count: bool = True
+    ) -> None:
         started = time.perf_counter()
-        await reset(self, flt)
+        await reset(self, flt, count=count)
         probe.reset_seconds.append(time.perf_counter() - started)
 
-    async def probed_recount(self: MessageWindow) -> None:
+    async def probed_count_snapshot(
+        self: Store, flt: MessageFilter, anchor: Cursor | None
+    ) -> tuple[dict[Any, int], int]:
         started = time.perf_counter()
-        await recount(self)
+        result = await count_snapshot(self, flt, anchor)
         probe.recount_seconds.append(time.perf_counter() - started)
+        return result
 
     async def probed_patch(self: MessageList, ids: set[int], resync: bool) -> None:
         started = time.perf_counter()
@@ -445,7 +451,7 @@ def install_probe(probe: Probe) -> None:
     MessageList.render_line = probed_render_line  # type: ignore[method-assign]
     MessageList._after_reset = probed_after_reset  # type: ignore[method-assign]
     MessageWindow.reset = probed_reset  # type: ignore[method-assign]
-    MessageWindow.recount = probed_recount  # type: ignore[method-assign]
+    Store.count_snapshot = probed_count_snapshot  # type: ignore[method-assign]
     MessageList._patch = probed_patch  # type: ignore[method-assign]
     App._display = probed_display  # type: ignore[method-assign]
 
@@ -619,7 +625,7 @@ async def session_phases(
             # is: the same rows match on every run.
             start = datetime.fromtimestamp(built_at - 3600, UTC)
             query = f"since:{start:%Y-%m-%dT%H:%M:%S}"
-        samples, sql = [], []
+        samples, sql, counted = [], [], []
         for _ in range(3):
             probe.expect_filter()
             resets = len(probe.reset_seconds)
@@ -630,12 +636,17 @@ async def session_phases(
             assert probe.filter_paint is not None
             samples.append(probe.filter_paint - t)
             sql.extend(probe.reset_seconds[resets:])
+            # The rows paint first; the count of every match follows in the background.
+            while not listing.window.counted:  # noqa: ASYNC110 - a bench polling a flag
+                await asyncio.sleep(0.005)
+            counted.append(time.perf_counter() - t)
             await asyncio.sleep(0.1)
         filters[label] = {
             "query": query,
             "median_ms": statistics.median(samples) * 1000,
             "max_ms": max(samples) * 1000,
             "sql_ms": statistics.median(sql) * 1000 if sql else None,
+            "counted_ms": statistics.median(counted) * 1000,
             "matches": listing.window.total,
         }
     out["filters"] = filters
@@ -942,7 +953,7 @@ def report(args: argparse.Namespace, r: dict[str, Any]) -> tuple[str, list[str]]
         "... of which session start (store + writer process, receiver, local Twilio)",
         f"{session_start * 1000:.0f} ms",
     )
-    row("... of which first list load (newest page + counts by status)",
+    row("... of which first list load (newest page; counts follow in the background)",
         f"{first_reset * 1000:.0f} ms")  # fmt: skip
     row("process spawn to first paint (interpreter, imports, forkserver, launch)",
         f"{spawn * 1000:.0f} ms")  # fmt: skip
@@ -954,7 +965,8 @@ def report(args: argparse.Namespace, r: dict[str, Any]) -> tuple[str, list[str]]
             shown += f"` = `{f['query']}"
         row(
             f"filter `{shown}` ({f['matches']:,} rows), median of 3",
-            f"**{f['median_ms']:.0f} ms** (SQL {f['sql_ms']:.0f} ms, max {f['max_ms']:.0f})",
+            f"**{f['median_ms']:.0f} ms** (SQL {f['sql_ms']:.0f} ms, max {f['max_ms']:.0f}; "
+            f"exact count shown after {f['counted_ms']:.0f} ms)",
             "< 150 ms",
             verdict(f["median_ms"], 150),
         )
