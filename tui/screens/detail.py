@@ -19,6 +19,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from tui.services.timeline import Mark, MessageDetail, TimelineEntry, fields_of, load_detail
 from tui.store import Store
+from tui.widgets.error_text import explain_error
 from tui.widgets.safe_text import sanitize
 from tui.widgets.status_badge import badge
 
@@ -140,12 +141,7 @@ class DetailScreen(Screen[None]):
 
         error = Text(end="")
         if detail.error is not None:
-            info = detail.error
-            error.append(f"Error {info.code}: {info.title}\n", BAD)
-            error.append(info.explanation + "\n\n")
-            error.append("What to do: ", BOLD)
-            error.append(info.next_step + "\n\n")
-            error.append(info.docs_url, Style(underline=True))
+            error = explain_error(detail.error, gap="\n\n")
             if message.error_message:
                 error.append("\n\nTwilio said: ", DIM)
                 error.append(sanitize(message.error_message))

@@ -18,6 +18,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from tui.services.triage import ErrorGroup, TriageReport, build_report
 from tui.store import Store
+from tui.widgets.error_text import explain_error
 from tui.widgets.safe_text import sanitize
 from tui.widgets.sparkline_text import sparkline
 
@@ -149,18 +150,10 @@ class TriageScreen(Screen[str | None]):
             )
         for item in group.senders:
             senders.add_row(Text(sanitize(item.label)), f"{item.count:,}", percent(item.share))
-        text = Text(end="")
         if group.info is not None:
-            info = group.info
-            text.append(f"{info.code} {info.title}\n", BAD)
-            text.append(info.explanation + "\n")
-            text.append("What to do: ", BOLD)
-            text.append(info.next_step + "\n")
-            text.append(info.docs_url, Style(underline=True))
-            if info.retryable:
-                text.append("\nSending again later can help.", DIM)
+            text = explain_error(group.info)
         else:
-            text.append("These messages failed without an error code.", DIM)
+            text = Text("These messages failed without an error code.", DIM, end="")
         text.append("\n\nenter shows these messages: ", DIM)
         text.append(sanitize(group.query), BOLD)
         explain.update(text)
