@@ -125,3 +125,17 @@ def test_rejections_name_the_likely_cause() -> None:
     assert "auth token" in cause
     cause, _ = diagnose(_rejected(SignatureVerdict.MISSING, local), None)
     assert "No X-Twilio-Signature" in cause
+
+
+async def test_counts_taken_while_the_list_re_anchored_still_count(store: Store) -> None:
+    await fill(store, 5)
+    window = MessageWindow(store)
+    await window.reset(count=False)
+    assert not window.counted
+    old_anchor = window.anchor
+    counts, above = await store.count_snapshot(window.filter, old_anchor)
+    await fill(store, 2, start=5)
+    await window.advance()  # a busy stream moved the anchor during the count
+    assert window.apply_counts(old_anchor, counts, above) is False
+    assert window.counted and window.counts == {MessageStatus.SENT: 5}
+    assert window.total == 7  # kept by advance, not overwritten by the stale count

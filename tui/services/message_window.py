@@ -114,12 +114,14 @@ class MessageWindow:
     def apply_counts(
         self, anchor: Cursor | None, counts: dict[MessageStatus | None, int], above: int
     ) -> bool:
-        """Take counts made for `anchor` (see Store.count_snapshot); False when the list
-        was re-anchored meanwhile and the counts no longer describe it."""
-        if anchor != self.anchor:
-            return False
+        """Take counts made for `anchor` (see Store.count_snapshot). The counts by status
+        are always taken; the total only when the list is still anchored there (False
+        otherwise): `advance` has kept it up to date meanwhile, and a list that follows
+        a busy stream may re-anchor during every count."""
         self.counts = counts
         self.counted = True
+        if anchor != self.anchor:
+            return False
         if anchor is None:
             # Nothing was anchored: the rows counted are all new.
             self.newer = sum(counts.values())

@@ -22,6 +22,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.timer import Timer
 
 from tui.services.change_tracker import ChangeTracker
 from tui.services.message_window import MessageWindow
@@ -103,6 +104,7 @@ class MessageList(ScrollView, can_focus=True):
         self._lock = asyncio.Lock()  # one window operation at a time
         self._strips: LRUCache[tuple[int, int, int, int, bool, bool], Strip] = LRUCache(1024)
         self._flash: dict[int, float] = {}  # message id -> monotonic time the flash ends
+        self._flash_timer: Timer | None = None
         self._wanted: set[int] = set()  # blocks asked for by render_line
         self._loading = False
         self.ready = asyncio.Event()  # set after the first page is in
@@ -162,12 +164,12 @@ class MessageList(ScrollView, can_focus=True):
     async def _patch(self, ids: set[int], resync: bool) -> None:
         window = self.window
         if resync:
-            await window.reset()
+            await window.reset(count=False)  # the recount loop brings the total
             self._after_reset()
             return
         patch = await window.apply(ids)
         if patch.stale and self.following:
-            await window.reset()
+            await window.reset(count=False)
             self._after_reset()
             return
         now = time.monotonic()
@@ -205,9 +207,14 @@ class MessageList(ScrollView, can_focus=True):
                 position = self.window.position_of(message_id)
                 if position is not None:
                     self._refresh_position(position)
-        if self._flash:
+        if self._flash and self._flash_timer is None:
+            # One pending timer at most: a timer per patch would pile up under load.
             soonest = min(self._flash.values())
-            self.set_timer(max(0.05, soonest - now), lambda: self._expire_flashes(time.monotonic()))
+            self._flash_timer = self.set_timer(max(0.05, soonest - now), self._flash_due)
+
+    def _flash_due(self) -> None:
+        self._flash_timer = None
+        self._expire_flashes(time.monotonic())
 
     @work(exclusive=True, group="list-recount", exit_on_error=False, description="Counting")
     async def _recount_loop(self) -> None:
