@@ -70,7 +70,7 @@ from urllib.parse import SplitResult, urlsplit
 from platformdirs import user_config_dir, user_data_dir
 
 from tui.domain.addresses import AddressError, parse_from
-from tui.domain.masking import mask_secret
+from tui.domain.masking import mask_secret, short_sid
 
 APP_NAME: Final = "msgwatch"
 DEFAULT_HOST: Final = "127.0.0.1"  # loopback: the receiver is reached through a tunnel
@@ -146,12 +146,7 @@ class TwilioCredentials:
     @property
     def masked(self) -> str:
         """`AC12…cdef / ********abcd`: safe to show on screen."""
-        return f"{_short_sid(self.username)} / {mask_secret(self.password)}"
-
-
-def _short_sid(sid: str) -> str:
-    # A SID is not a secret, but 34 characters is too wide for a status bar.
-    return sid if len(sid) <= 10 else f"{sid[:4]}\u2026{sid[-4:]}"
+        return f"{short_sid(self.username)} / {mask_secret(self.password)}"
 
 
 # -- the configuration ---------------------------------------------------------------------
@@ -194,7 +189,7 @@ class Config:
             rows.append(("mode", f"live: {where}", ""))
             rows.append(("credentials", creds.masked, creds.source))
             if creds.uses_api_key:
-                rows.append(("account", _short_sid(creds.account_sid), creds.source))
+                rows.append(("account", short_sid(creds.account_sid), creds.source))
             signing = (
                 f"auth token {mask_secret(creds.signing_token)}"
                 if creds.signing_token

@@ -1,4 +1,4 @@
-"""Showing that a secret is set without showing the secret."""
+"""Showing that a secret is set without showing the secret; shortening long SIDs."""
 
 from __future__ import annotations
 
@@ -11,3 +11,9 @@ def mask_secret(secret: str) -> str:
     if len(secret) <= 2 * VISIBLE:
         return "*" * 8
     return "*" * (len(secret) - VISIBLE) + secret[-VISIBLE:]
+
+
+def short_sid(sid: str) -> str:
+    """`AC12…cdef`: a SID is not a secret, but 34 characters crowd a header or a field
+    list; the first four and last four tell accounts apart."""
+    return sid if len(sid) <= 10 else f"{sid[:4]}\u2026{sid[-4:]}"

@@ -25,6 +25,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from tui.config import Config
+from tui.domain.masking import short_sid
 from tui.emulator.accounts import Credentials
 from tui.emulator.runner import LocalTwilio
 from tui.emulator.scenarios import load_scenario
@@ -36,13 +37,11 @@ from tui.twilio import Gateway
 
 from .change_tracker import ChangeTracker
 from .demo_traffic import DemoTraffic
-from .lifecycle import Lifecycle
+from .lifecycle import CALLBACK_PATH, Lifecycle
 from .polling import Poller
 from .reconcile import Reconciler
 
 log = logging.getLogger("msgwatch.session")
-
-CALLBACK_PATH = "/message-status"
 
 
 class SessionError(RuntimeError):
@@ -277,7 +276,7 @@ class ConsoleSession:
         config = self.options.config
         if self.mode is Mode.DEMO:
             account = self.local.credentials.account_sid if self.local else "local"
-            account = f"{account[:4]}\u2026{account[-4:]} (local Twilio)"
+            account = f"{short_sid(account)} (local Twilio)"
         else:
             assert config.credentials is not None
             account = config.credentials.masked

@@ -12,6 +12,7 @@ import ipaddress
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from tui.domain.facts import first
 from tui.store import SignatureVerdict, Store, StoredEvent
 
 
@@ -69,13 +70,6 @@ def diagnose(event: StoredEvent, public_url: str | None) -> tuple[str, str]:
     )
 
 
-def _param(event: StoredEvent, name: str) -> str | None:
-    for key, value in event.params:
-        if key == name:
-            return value
-    return None
-
-
 async def rejection_groups(
     store: Store, public_url: str | None, limit: int = 500
 ) -> list[RejectionGroup]:
@@ -99,7 +93,7 @@ async def rejection_groups(
                 last_at=newest.received_at,
                 cause=cause,
                 fix=fix,
-                example_sid=newest.message_sid or _param(newest, "MessageSid"),
+                example_sid=newest.message_sid or first(newest.params, "MessageSid"),
             )
         )
     result.sort(key=lambda g: g.last_at, reverse=True)

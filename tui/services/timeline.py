@@ -24,6 +24,7 @@ from itertools import pairwise
 from tui.domain.addresses import AddressError, parse_to
 from tui.domain.dlr import DlrDateError, parse_raw_dlr_done_date
 from tui.domain.errors import ErrorInfo, explain
+from tui.domain.masking import short_sid
 from tui.domain.status import MessageStatus, is_terminal, merge, parse_status, rank
 from tui.store import EventKind, SignatureVerdict, Store, StoredEvent, StoredMessage
 from tui.store.records import REJECTING
@@ -269,13 +270,6 @@ def _dlr_text(raw: str | None) -> str:
     return _iso(done.timestamp()) if done else NONE
 
 
-def _short_sid(sid: str | None) -> str:
-    # An account SID is not a secret, but 34 characters crowd the field list.
-    if not sid:
-        return NONE
-    return sid if len(sid) <= 10 else f"{sid[:4]}\u2026{sid[-4:]}"
-
-
 def fields_of(message: StoredMessage) -> list[tuple[str, str]]:
     """Every field of `message` as (label, display text), most useful first. Unknown
     values show as "—", so the layout does not move as a message fills in. The body text
@@ -301,7 +295,7 @@ def fields_of(message: StoredMessage) -> list[tuple[str, str]]:
         ("Scheduled for", _iso(message.send_at)),
         ("First seen", _iso(message.first_seen)),
         ("Last seen", _iso(message.last_seen)),
-        ("Account", _short_sid(message.account_sid)),
+        ("Account", short_sid(message.account_sid) if message.account_sid else NONE),
         ("Messaging service", _text(message.messaging_service_sid)),
         ("API version", _text(message.api_version)),
         ("Local id", _text(message.local_id)),
