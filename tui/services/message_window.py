@@ -36,7 +36,8 @@ class Patch:
 
     positions: tuple[int, ...]  # loaded rows whose content changed
     newer: int  # matching rows above the anchor
-    stale: bool  # rows vanished (deleted): positions below them moved
+    stale: bool  # rows vanished (deleted), or nothing was anchored: re-anchor
+    unknown: bool = False  # some ids were not loaded: rows may have arrived above
 
 
 class MessageWindow:
@@ -97,10 +98,13 @@ class MessageWindow:
             await self.reset()
             return self.total
         async with self.store.read_snapshot():
-            first = await self.store.page(self.filter, None, self.block)
             came = await self.store.count_newer(self.filter, self.anchor)
-        self._install_top(list(first.rows))
-        self.total += came
+            # Nothing arrived (the common case when the changes were to older rows):
+            # the top block is still right, so skip re-reading it.
+            first = await self.store.page(self.filter, None, self.block) if came else None
+        if first is not None:
+            self._install_top(list(first.rows))
+            self.total += came
         self.newer = 0
         return came
 
@@ -208,9 +212,10 @@ class MessageWindow:
 
     # -- live changes ----------------------------------------------------------------
 
-    async def apply(self, message_ids: Iterable[int]) -> Patch:
+    async def apply(self, message_ids: Iterable[int], *, count_newer: bool = True) -> Patch:
         """Refresh the loaded rows among `message_ids` from the store; count rows that
-        arrived above the anchor."""
+        arrived above the anchor (unless `count_newer` is False: a caller about to
+        `advance` gets that count there)."""
         ids = list(message_ids)
         loaded = [i for i in ids if i in self._where]
         unknown = len(loaded) < len(ids)
@@ -230,8 +235,8 @@ class MessageWindow:
                     rows[offset] = message
                     positions.append(position)
         if unknown:
-            if self.anchor is None:
-                await self.reset()
-                return Patch((), self.total, stale=True)
-            self.newer = await self.store.count_newer(self.filter, self.anchor)
-        return Patch(tuple(sorted(positions)), self.newer, stale)
+            if self.anchor is None:  # the list was empty: the caller anchors it afresh
+                return Patch((), self.newer, stale=True, unknown=True)
+            if count_newer:
+                self.newer = await self.store.count_newer(self.filter, self.anchor)
+        return Patch(tuple(sorted(positions)), self.newer, stale, unknown)

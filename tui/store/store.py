@@ -112,6 +112,17 @@ async def _connect_reader(path: Path) -> aiosqlite.Connection:
     return conn
 
 
+@asynccontextmanager
+async def _read_transaction(conn: aiosqlite.Connection) -> AsyncIterator[None]:
+    """One WAL read transaction: every read inside sees the same committed state. One at a
+    time per connection (the caller holds that connection's lock)."""
+    await conn.execute("BEGIN")
+    try:
+        yield
+    finally:
+        await conn.execute("COMMIT")
+
+
 def _user_version(conn: sqlite3.Connection) -> int:
     row = conn.execute("PRAGMA user_version").fetchone()
     return int(row[0]) if row else 0
@@ -345,12 +356,8 @@ class Store:
     async def read_snapshot(self) -> AsyncIterator[None]:
         """Reads inside this block see one committed state of the database (a WAL read
         transaction), so a count and a page taken together agree with each other."""
-        async with self._snapshot_lock:  # one reader connection: one transaction at a time
-            await self._reader.execute("BEGIN")
-            try:
-                yield
-            finally:
-                await self._reader.execute("COMMIT")
+        async with self._snapshot_lock, _read_transaction(self._reader):
+            yield
 
     async def page_at(
         self, flt: MessageFilter, anchor: Cursor, offset: int, limit: int
@@ -372,14 +379,11 @@ class Store:
             if self._aggregates is None:
                 self._aggregates = await _connect_reader(self.path)
             conn = self._aggregates
-            await conn.execute("BEGIN")
-            try:
+            async with _read_transaction(conn):
                 counts = await queries.count_by_status(conn, flt)
                 above = 0
                 if anchor is not None:
                     above = await window_queries.count_newer(conn, flt, anchor)
-            finally:
-                await conn.execute("COMMIT")
         return counts, above
 
     async def count_newer(self, flt: MessageFilter, than: Cursor) -> int:

@@ -167,7 +167,8 @@ class MessageList(ScrollView, can_focus=True):
             await window.reset(count=False)  # the recount loop brings the total
             self._after_reset()
             return
-        patch = await window.apply(ids)
+        # While following, `advance` counts what arrived; apply need not count it too.
+        patch = await window.apply(ids, count_newer=not self.following)
         if patch.stale and self.following:
             await window.reset(count=False)
             self._after_reset()
@@ -179,8 +180,8 @@ class MessageList(ScrollView, can_focus=True):
             if row is not None:
                 self._flash[row.id] = now + FLASH_SECONDS
                 changed_ids.add(row.id)
-        if self.following and patch.newer:
-            came = await window.advance()
+        came = await window.advance() if self.following and patch.unknown else 0
+        if came:
             for position in range(min(came, window.block)):
                 row = window.row(position)
                 if row is not None:
