@@ -9,6 +9,11 @@ logs.
 CSV cells holding free text (bodies, error messages, checked URLs) that start with a
 character a spreadsheet would run as a formula get a leading apostrophe (OWASP's advice for
 CSV injection): message bodies come from strangers.
+
+A masked export (presenter mode, for reports shared beyond the team) hides people: their
+numbers in from/to and in the callbacks' From/To/ForwardedFrom/WaId params, the bodies and
+WhatsApp profile names they wrote, and phone numbers quoted inside error messages and
+other params. Business senders, countries, SIDs, statuses and checked URLs stay.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from tui.domain.masking import mask_address, mask_body, mask_numbers_in
 from tui.store import MessageFilter, Store, StoredEvent, StoredMessage
 
 PAGE = 500
@@ -38,6 +44,10 @@ CSV_COLUMNS = (
 )  # fmt: skip
 _FREE_TEXT = frozenset({"body", "error_message", "timeline"})
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Callback params naming a person: WaId is their WhatsApp number without the '+'.
+_ADDRESS_PARAMS = frozenset({"From", "To", "ForwardedFrom", "WaId"})
+# Params a person wrote: the message and their WhatsApp display name.
+_TEXT_PARAMS = frozenset({"Body", "ProfileName"})
 
 
 def iso(ts: float | None) -> str | None:
@@ -46,7 +56,21 @@ def iso(ts: float | None) -> str | None:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def event_record(event: StoredEvent) -> dict[str, Any]:
+def _masked_param(key: str, value: str) -> str | None:
+    if key in _ADDRESS_PARAMS:
+        return mask_address(value)
+    if key in _TEXT_PARAMS:
+        return mask_body(value)
+    # Other params (ErrorMessage, ChannelStatusMessage...) may quote a number.
+    return mask_numbers_in(value)
+
+
+def event_record(event: StoredEvent, *, masked: bool = False) -> dict[str, Any]:
+    params = (
+        [[key, _masked_param(key, value)] for key, value in event.params]
+        if masked
+        else [list(pair) for pair in event.params]
+    )
     return {
         "at": iso(event.received_at),
         "kind": event.kind.value,
@@ -57,12 +81,15 @@ def event_record(event: StoredEvent) -> dict[str, Any]:
         "rejected_reason": event.rejected_reason,
         "checked_url": event.checked_url,
         "idempotency_token": event.idempotency_token,
-        "params": [list(pair) for pair in event.params],
+        "params": params,
     }
 
 
-def message_record(message: StoredMessage, events: list[StoredEvent]) -> dict[str, Any]:
-    return {
+def message_record(
+    message: StoredMessage, events: list[StoredEvent], *, masked: bool = False
+) -> dict[str, Any]:
+    """`message` and its events as one export record; `masked` hides people (module doc)."""
+    record: dict[str, Any] = {
         "id": message.id,
         "sid": message.sid,
         "local_id": message.local_id,
@@ -82,8 +109,16 @@ def message_record(message: StoredMessage, events: list[StoredEvent]) -> dict[st
         "send_at": iso(message.send_at),
         "resend_of": message.resend_of,
         "body": message.body,
-        "events": [event_record(e) for e in events],
+        "events": [event_record(e, masked=masked) for e in events],
     }
+    if masked:
+        record |= {
+            "from": mask_address(message.from_addr),
+            "to": mask_address(message.to_addr),
+            "error_message": mask_numbers_in(message.error_message),
+            "body": mask_body(message.body),
+        }
+    return record
 
 
 def _timeline(events: list[dict[str, Any]]) -> str:
@@ -120,16 +155,16 @@ def csv_header() -> str:
 
 
 async def export_lines(
-    store: Store, fmt: ExportFormat, flt: MessageFilter | None = None
+    store: Store, fmt: ExportFormat, flt: MessageFilter | None = None, *, masked: bool = False
 ) -> AsyncIterator[str]:
-    """The export, one line (with its newline) at a time."""
+    """The export, one line (with its newline) at a time; `masked` hides people."""
     if fmt is ExportFormat.CSV:
         yield csv_header()
     cursor = None
     while True:
         page = await store.page(flt, after=cursor, limit=PAGE)
         for message in page.rows:
-            record = message_record(message, await store.events_for(message.id))
+            record = message_record(message, await store.events_for(message.id), masked=masked)
             if fmt is ExportFormat.CSV:
                 yield csv_line(record)
             else:
