@@ -36,7 +36,7 @@ from tui.store import Store, StoreError
 from tui.twilio import Gateway
 
 from .change_tracker import ChangeTracker
-from .demo_traffic import DemoTraffic
+from .demo_traffic import DEMO_SERVICE, SENDERS, DemoTraffic
 from .lifecycle import CALLBACK_PATH, Lifecycle
 from .polling import Poller
 from .reconcile import Reconciler
@@ -110,6 +110,7 @@ class ConsoleSession:
         self.poller: Poller | None = None
         self.traffic: DemoTraffic | None = None
         self.why_no_receiver: str | None = None
+        self.senders: tuple[str, ...] = ()  # what the compose pane offers as From
         self.started_at = time.monotonic()
         self._statistics: asyncio.Task[None] | None = None
         self._stack = AsyncExitStack()
@@ -193,7 +194,8 @@ class ConsoleSession:
         )
         await gateway.start()
         self._stack.push_async_callback(gateway.close)
-        self.lifecycle = Lifecycle(store, gateway, public_url=base)
+        self.lifecycle = Lifecycle(store, gateway, public_url=base, default_from=SENDERS[0])
+        self.senders = (*SENDERS, DEMO_SERVICE)
         if self.options.traffic:
             self.traffic = DemoTraffic(self.lifecycle, seed=self.options.seed)
             self.traffic.start()
@@ -226,6 +228,9 @@ class ConsoleSession:
             public_url=public,
             default_from=config.from_number,
             default_service=config.messaging_service_sid,
+        )
+        self.senders = tuple(
+            s for s in (config.from_number, config.messaging_service_sid) if s is not None
         )
         self.reconciler = Reconciler(
             self.lifecycle,

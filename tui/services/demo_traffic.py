@@ -32,6 +32,8 @@ RECIPIENTS = (
     "whatsapp:+14155550199",
 )
 SENDERS = ("+14155550111", "+14155550112")
+# The demo's Messaging Service: scheduling needs one, and the local Twilio takes any MG SID.
+DEMO_SERVICE = "MG" + "de30" * 8
 BODIES = (
     "Your verification code is 482913. It expires in 10 minutes.",
     "Order #1042 has shipped and arrives Thursday.",

@@ -22,7 +22,12 @@ from datetime import UTC, datetime, timedelta
 
 from tui.domain.addresses import AddressError, is_messaging_service_sid, parse_from, parse_to
 from tui.domain.facts import MessageFacts
-from tui.domain.schedule import SCHEDULE_TYPE_FIXED, ScheduleError, check_schedule_request
+from tui.domain.schedule import (
+    SCHEDULE_TYPE_FIXED,
+    ScheduleError,
+    check_schedule_request,
+    check_validity_period,
+)
 from tui.domain.segments import MAX_BODY_CHARS, segment_info
 from tui.domain.status import MessageStatus
 from tui.store import EventKind, IncomingEvent, LocalMessage, Store, StoredMessage
@@ -67,6 +72,7 @@ class Draft:
     send_at: datetime | None = None  # scheduled (ScheduleType=fixed) when set
     smart_encoded: bool = False
     resend_of: int | None = None
+    validity_period: int | None = None  # seconds; Twilio's default (36000) when None
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +136,12 @@ def check_draft(
             send_at = check_schedule_request(SCHEDULE_TYPE_FIXED, draft.send_at, service, now)
         except ScheduleError as exc:
             raise DraftError("SendAt", str(exc), exc.code) from None
+    validity = None
+    if draft.validity_period is not None:
+        try:
+            validity = check_validity_period(draft.validity_period)
+        except ScheduleError as exc:
+            raise DraftError("ValidityPeriod", str(exc), exc.code) from None
     return Draft(
         to=to,
         body=body,
@@ -139,6 +151,7 @@ def check_draft(
         send_at=send_at,
         smart_encoded=draft.smart_encoded,
         resend_of=draft.resend_of,
+        validity_period=validity,
     )
 
 
@@ -214,6 +227,7 @@ class Lifecycle:
                 status_callback=callback,
                 send_at=ready.send_at,
                 smart_encoded=ready.smart_encoded or None,
+                validity_period=ready.validity_period,
             )
         except OutcomeUnknownError as exc:
             log.warning("create outcome unknown for local %s: %s", local_id, exc)

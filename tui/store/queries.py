@@ -321,3 +321,21 @@ async def media_for(conn: aiosqlite.Connection, message_id: int) -> list[str]:
     sql = "SELECT url FROM media WHERE message_id = ? ORDER BY idx"
     async with conn.execute(sql, [message_id]) as cursor:
         return [str(url) async for (url,) in cursor]
+
+
+async def recent_recipients(
+    conn: aiosqlite.Connection, limit: int = 10, scan: int = 500
+) -> list[str]:
+    """The last `limit` distinct recipients of outbound messages, newest first, from the
+    newest `scan` messages: bounded work, however large the history."""
+    sql = (
+        "SELECT to_addr FROM (SELECT to_addr, direction FROM messages ORDER BY id DESC LIMIT ?)"
+        " WHERE to_addr IS NOT NULL AND (direction IS NULL OR direction != 'inbound')"
+    )
+    seen: dict[str, None] = {}
+    async with conn.execute(sql, [scan]) as cursor:
+        async for (address,) in cursor:
+            seen.setdefault(str(address))
+            if len(seen) >= limit:
+                break
+    return list(seen)

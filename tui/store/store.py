@@ -328,6 +328,10 @@ class Store:
     async def media_for(self, message_id: int) -> list[str]:
         return await queries.media_for(self._reader, message_id)
 
+    async def recent_recipients(self, limit: int = 10) -> list[str]:
+        """Distinct recipients of the newest outbound messages, newest first."""
+        return await queries.recent_recipients(self._reader, limit)
+
     async def failure_groups(self, since: datetime | None) -> list[FailureGroupRow]:
         """Problem messages (outcome learned at/after `since`) per error code, sender and
         recipient: what the triage view groups by country and sender."""
