@@ -32,7 +32,25 @@ class ConsoleCommands(Provider):
                 ("view: rejected callbacks", main.action_rejected, "Signature failures"),
                 ("list: newest", main.message_list.action_first, "Jump to the newest row"),
                 ("message: open details", main.message_list.action_open, "The selected row"),
-            ]
+                ("compose: write a message", main.action_compose, "Focus the compose pane"),
+                ("compose: show or hide", main.action_toggle_compose, "Wide list or pane"),
+                ("compose: send", main.compose_pane.action_send, "Send what the pane holds"),
+                ("compose: bulk send", main.compose_pane.action_bulk, "To many recipients"),
+                ("compose: GSM look-alikes", main.compose_pane.action_gsm,
+                 "Replace characters that force UCS-2"),
+                ("view: scheduled messages", main.action_scheduled, "Pending, with countdowns"),
+                ("export: filtered rows", main.action_export, "JSONL or CSV"),
+                ("message: resend", main.action_resend, "A copy in the compose pane"),
+                ("message: cancel scheduled", main.action_cancel_scheduled, "Before SendAt"),
+                ("message: fetch now", main.action_fetch, "Ask Twilio for its status"),
+                ("message: redact body", main.action_redact, "At Twilio and here"),
+                ("message: delete at Twilio", main.action_delete_remote, "Asks first"),
+                ("message: copy SID", main.action_copy_sid, "OSC 52, and shown"),
+                ("message: open in Twilio Console", main.action_open_console, "Or show the URL"),
+            ]  # fmt: skip
+        presenter = getattr(app, "action_toggle_presenter", None)
+        if presenter is not None:
+            commands.append(("app: presenter mode", presenter, "Mask numbers and bodies"))
         help_screen = getattr(app, "action_help_screen", None)
         if help_screen is not None:
             commands.append(("app: keys", help_screen, "Every key binding"))

@@ -39,6 +39,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--speed", type=float, default=1.0, help="demo carrier time factor (2 = twice as fast)"
     )
+    parser.add_argument(
+        "--present",
+        action="store_true",
+        help="presenter mode: mask numbers and bodies, hide the account, large badges (P)",
+    )
 
 
 def _log_to_file() -> Path:
@@ -93,6 +98,6 @@ def run(args: argparse.Namespace) -> int:
 
     ensure_forkserver()  # while stderr is still the terminal's (see its docstring)
 
-    app = MsgwatchApp(options)
+    app = MsgwatchApp(options, present=args.present)
     app.run()
     return app.return_code or 0

@@ -143,3 +143,46 @@ def test_triage(snap_compare, tmp_path: Path) -> None:
         await pilot.pause()
 
     assert snap_compare(_app(tmp_path), terminal_size=(120, 36), run_before=run_before)
+
+
+async def _typed(pilot: Pilot[None], to: str, body: str) -> None:
+    await _filled(pilot)
+    pane = main_screen(pilot.app).compose_pane
+    await pilot.press("c", *to)
+    pane.body_area.focus()
+    pane.body_area.insert(body)
+    await pilot.pause()
+
+
+def test_compose_ucs2_warning(snap_compare, tmp_path: Path) -> None:
+    async def run_before(pilot: Pilot[None]) -> None:
+        await _typed(pilot, "+447400123456", "It\u2019s \u201cready\u201d \u2014 see you soon 👋")
+
+    assert snap_compare(_app(tmp_path), terminal_size=(140, 40), run_before=run_before)
+
+
+def test_compose_schedule_needs_a_service(snap_compare, tmp_path: Path) -> None:
+    async def run_before(pilot: Pilot[None]) -> None:
+        await _typed(pilot, "+14155550100", "Reminder: your appointment is tomorrow.")
+        await pilot.press("ctrl+t", *"in 20m", "ctrl+s")
+        await pilot.pause()
+
+    assert snap_compare(_app(tmp_path), terminal_size=(140, 40), run_before=run_before)
+
+
+def test_compose_80x24_takes_the_width(snap_compare, tmp_path: Path) -> None:
+    async def run_before(pilot: Pilot[None]) -> None:
+        await _typed(pilot, "whatsapp:+14155550199", "Hello from msgwatch")
+
+    assert snap_compare(_app(tmp_path), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_presenter_mode(snap_compare, tmp_path: Path) -> None:
+    async def run_before(pilot: Pilot[None]) -> None:
+        await _filled(pilot)
+        await pilot.press("P")
+        await pilot.pause()
+        pilot.app.clear_notifications()
+        await pilot.pause()
+
+    assert snap_compare(_app(tmp_path), terminal_size=(120, 30), run_before=run_before)

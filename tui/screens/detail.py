@@ -14,14 +14,18 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
+from tui.domain.masking import mask_address, mask_body, mask_numbers_in
+from tui.services.console_session import ConsoleSession
 from tui.services.timeline import Mark, MessageDetail, TimelineEntry, fields_of, load_detail
-from tui.store import Store
+from tui.store import Store, StoredMessage
 from tui.widgets.error_text import explain_error
+from tui.widgets.presenting import is_presenting
 from tui.widgets.safe_text import sanitize
 from tui.widgets.status_badge import badge
+
+from .row_actions import ROW_BINDINGS, RowActions
 
 DIM = Style(dim=True)
 BOLD = Style(bold=True)
@@ -56,6 +60,21 @@ def clock(epoch: float) -> str:
     return time.strftime("%H:%M:%S", time.localtime(epoch)) + f".{int(epoch * 1000) % 1000:03d}"
 
 
+_ADDRESS_FIELDS = frozenset({"From", "To", "ForwardedFrom", "Caller", "Called"})
+_BODY_FIELDS = frozenset({"Body", "ProfileName"})
+
+
+def mask_field(label: str, value: str) -> str:
+    """A field or callback parameter as presenter mode shows it."""
+    if label in _ADDRESS_FIELDS:
+        return mask_address(value) or ""
+    if label in _BODY_FIELDS:
+        return mask_body(value) or ""
+    if label in ("Account", "AccountSid"):
+        return "(hidden)"
+    return mask_numbers_in(value) or ""
+
+
 def marks_text(entry: TimelineEntry) -> Text:
     text = Text(end="")
     for mark in sorted(entry.marks):
@@ -68,15 +87,18 @@ def marks_text(entry: TimelineEntry) -> Text:
     return text
 
 
-class DetailScreen(Screen[None]):
+class DetailScreen(RowActions):
     BINDINGS = [
         Binding("escape,backspace", "app.pop_screen", "Back", id="detail.back"),
         Binding("p", "toggle_params", "Raw params", id="detail.params"),
+        *ROW_BINDINGS,
     ]
 
-    def __init__(self, store: Store, message_id: int) -> None:
+    def __init__(self, session: ConsoleSession, message_id: int) -> None:
         super().__init__()
-        self.store = store
+        self.session = session
+        assert session.store is not None
+        self.store: Store = session.store
         self.message_id = message_id
         self.detail: MessageDetail | None = None
         self._signature: tuple[int, int] | None = None
@@ -129,9 +151,12 @@ class DetailScreen(Screen[None]):
         fields = Table.grid(padding=(0, 1))
         fields.add_column(style=DIM, no_wrap=True)
         fields.add_column(overflow="fold")
+        present = is_presenting(self)
         for label, value in fields_of(message):
             if label == "Body":
                 continue
+            if present:
+                value = mask_field(label, value)
             fields.add_row(label, Text(sanitize(value), end=""))
         fields.add_row("StatusCallback", Text(sanitize(detail.status_callback or "—")))
         if detail.media:
@@ -143,8 +168,9 @@ class DetailScreen(Screen[None]):
         if detail.error is not None:
             error = explain_error(detail.error, gap="\n\n")
             if message.error_message:
+                said = message.error_message
                 error.append("\n\nTwilio said: ", DIM)
-                error.append(sanitize(message.error_message))
+                error.append(sanitize(mask_numbers_in(said) if present else said))
         else:
             error.append("No error.", DIM)
         self.query_one("#detail-error", Static).update(error)
@@ -156,7 +182,8 @@ class DetailScreen(Screen[None]):
             "? segments" if segments is None else f"{segments} segment" + "s" * (segments != 1)
         )
         body.append(f" ({len(message.body or '')} chars, {counted})\n", DIM)
-        body.append(sanitize(message.body, multiline=True) or "(no body)")
+        shown = mask_body(message.body) if present else message.body
+        body.append(sanitize(shown, multiline=True) or "(no body)")
         self.query_one("#detail-text", Static).update(body)
 
         table = self.query_one("#detail-timeline", DataTable)
@@ -199,9 +226,19 @@ class DetailScreen(Screen[None]):
             grid.add_row(
                 "duplicates", f"{entry.duplicates} more identical deliveries, not stored again"
             )
+        present = is_presenting(self)
         for key, value in entry.params:
+            if present:
+                value = mask_field(key, value)
             grid.add_row(Text(sanitize(key)), Text(sanitize(value)))
         panel.update(grid)
+
+    def presenter_changed(self, present: bool) -> None:
+        self._signature = None  # shown again, masked or not
+        self.load()
+
+    def selected_message(self) -> StoredMessage | None:
+        return self.detail.message if self.detail is not None else None
 
     def action_toggle_params(self) -> None:
         self.query_one("#detail-params", Static).toggle_class("-hidden")

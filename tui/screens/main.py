@@ -1,37 +1,63 @@
-"""The main screen: session header, filter bar, the live message list, its status line.
+"""The main screen: session header, filter bar, the live message list and its status
+line, and the compose pane beside the list.
 
 Routes messages between siblings (attributes down, messages up): the filter bar's query
-goes down to the list, the list's counts go up to the header.
+goes down to the list, the list's counts go up to the header, the compose pane's drafts
+go to the lifecycle (in a worker) and the outcome back to the pane.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from rich.style import Style
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
+from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Static
 
 from tui.screens.detail import DetailScreen
+from tui.services.compose_form import local_zone
 from tui.services.console_session import ConsoleSession
 from tui.services.filter_query import ParsedQuery, describe
+from tui.services.lifecycle import CALLBACK_PATH, Draft, DraftError, utc_now
 from tui.services.message_window import MessageWindow
+from tui.store import StoredMessage
+from tui.twilio import GatewayError
+from tui.widgets.compose_pane import ComposePane
 from tui.widgets.filter_bar import FilterBar
 from tui.widgets.message_list import MessageList
 from tui.widgets.message_row import heading
+from tui.widgets.presenting import is_presenting
 from tui.widgets.safe_text import sanitize
 from tui.widgets.session_header import SessionHeader
 
+from .row_actions import ROW_BINDINGS, RowActions
+
+log = logging.getLogger("msgwatch.console")
+
 DIM = Style(dim=True)
 NEW = Style(color="black", bgcolor="yellow", bold=True)
+# From this terminal width the compose pane is open at start; narrower, `c` opens it.
+COMPOSE_OPEN_FROM = 130
+# Narrower than this, list and pane do not fit side by side: the open pane takes it all.
+SIDE_BY_SIDE_FROM = 100
 
 
-class MainScreen(Screen[None]):
+class MainScreen(RowActions):
     BINDINGS = [
+        Binding("c", "compose", "Compose", id="main.compose", tooltip="Write a message"),
+        Binding(
+            "z",
+            "toggle_compose",
+            "Wide list",
+            show=False,
+            id="main.wide",
+            tooltip="Hide or show the compose pane",
+        ),
         Binding("slash", "filter", "Filter", id="main.filter", tooltip="Filter the list"),
         Binding(
             "t", "triage", "Triage", id="main.triage", tooltip="Undelivered and failed, grouped"
@@ -43,7 +69,10 @@ class MainScreen(Screen[None]):
             id="main.rejected",
             tooltip="Callbacks that failed signature validation",
         ),
+        Binding("s", "scheduled", "Scheduled", id="main.scheduled", tooltip="Pending sends"),
+        Binding("E", "export", "Export", show=False, id="main.export", tooltip="The filtered rows"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="main.clear"),
+        *ROW_BINDINGS,
     ]
 
     def __init__(self, session: ConsoleSession) -> None:
@@ -57,23 +86,60 @@ class MainScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield SessionHeader(id="session-header")
         yield FilterBar(timedelta(seconds=self.session.options.config.stuck_after), id="filter-bar")
-        yield Static(id="list-heading")
-        yield MessageList(self.window, self.session.changes, id="message-list")
-        yield Static(id="list-status")
+        with Horizontal(id="main-body"):
+            with Vertical(id="list-column"):
+                yield Static(id="list-heading")
+                yield MessageList(self.window, self.session.changes, id="message-list")
+                yield Static(id="list-status")
+            yield self._compose_pane()
         yield Footer()
+
+    def _compose_pane(self) -> ComposePane:
+        session = self.session
+        lifecycle = session.lifecycle
+        callback = None
+        if lifecycle is not None and lifecycle.public_url:
+            callback = f"{lifecycle.public_url}{CALLBACK_PATH}?lid=…"
+        pane = ComposePane(
+            senders=session.senders,
+            default_from=lifecycle.default_from if lifecycle else None,
+            default_service=lifecycle.default_service if lifecycle else None,
+            callback_url=callback,
+            clock=lifecycle.clock if lifecycle else utc_now,
+            zone=local_zone(),
+            id="compose",
+        )
+        if self.app.size.width < COMPOSE_OPEN_FROM:
+            pane.add_class("-hidden")
+        return pane
+
+    @property
+    def compose_pane(self) -> ComposePane:
+        return self.query_one(ComposePane)
+
+    def selected_message(self) -> StoredMessage | None:
+        return self.message_list.current
 
     @property
     def message_list(self) -> MessageList:
         return self.query_one(MessageList)
 
     def on_mount(self) -> None:
+        self.message_list.set_present(is_presenting(self))
         self.message_list.focus()
         self.set_interval(1.0, self.refresh_header)
         self.refresh_header()
+        self._load_recent()
 
     def on_resize(self) -> None:
+        self._layout()
         width = self.message_list.size.width or self.size.width
-        self.query_one("#list-heading", Static).update(heading(width - 1))
+        self.query_one("#list-heading", Static).update(heading(width - 1, is_presenting(self)))
+
+    def presenter_changed(self, present: bool) -> None:
+        self.message_list.set_present(present)
+        self.on_resize()
+        self.refresh_header()
 
     # -- header and status line --------------------------------------------------------
 
@@ -85,7 +151,9 @@ class MainScreen(Screen[None]):
                 label += " match"
         else:
             label = "counting…"
-        self.query_one(SessionHeader).show(self.session.info(), window.counts, label)
+        self.query_one(SessionHeader).show(
+            self.session.info(), window.counts, label, present=is_presenting(self)
+        )
         self._refresh_status()
 
     def _refresh_status(self) -> None:
@@ -106,8 +174,114 @@ class MainScreen(Screen[None]):
 
     @on(MessageList.Opened)
     def _open_detail(self, event: MessageList.Opened) -> None:
+        self.app.push_screen(DetailScreen(self.session, event.message.id))
+
+    # -- composing -----------------------------------------------------------------------
+
+    def action_compose(self) -> None:
+        self.open_compose().query_one("#compose-to").focus()
+
+    def action_toggle_compose(self) -> None:
+        pane = self.compose_pane
+        pane.toggle_class("-hidden")
+        self._layout()
+        if pane.has_class("-hidden"):
+            self.message_list.focus()
+        self.call_after_refresh(self.on_resize)
+
+    @property
+    def narrow(self) -> bool:
+        return self.app.size.width < SIDE_BY_SIDE_FROM
+
+    def _layout(self) -> None:
+        """Side by side when there is room; on a narrow terminal the open pane takes the
+        whole width (and esc gives it back to the list)."""
+        pane = self.compose_pane
+        narrow = self.narrow
+        self.query_one("#list-column").set_class(narrow and not pane.has_class("-hidden"),
+                                                 "-hidden")  # fmt: skip
+        pane.set_class(narrow, "-full")
+
+    def open_compose(self) -> ComposePane:
+        pane = self.compose_pane
+        if pane.has_class("-hidden"):
+            self.action_toggle_compose()
+        return pane
+
+    def resend(self, message: StoredMessage) -> None:
+        """A copy of `message` in the compose pane, to edit and send."""
+        if not message.to_addr:
+            self.notify("This message has no recipient to send to again.", severity="warning")
+            return
+        draft = Draft(
+            to=message.to_addr,
+            body=message.body,
+            from_=None if message.messaging_service_sid else message.from_addr,
+            messaging_service_sid=message.messaging_service_sid,
+        )
+        self.open_compose().prefill(draft, message.id)
+
+    @on(ComposePane.Left)
+    def _compose_left(self) -> None:
+        if self.narrow:
+            self.action_toggle_compose()
+        else:
+            self.message_list.focus()
+
+    @on(ComposePane.SendRequested)
+    def _send_requested(self, event: ComposePane.SendRequested) -> None:
+        self._send(event.draft)
+
+    @work(group="send", exit_on_error=False, description="Sending")
+    async def _send(self, draft: Draft) -> None:
+        pane = self.compose_pane
+        lifecycle = self.session.lifecycle
+        assert lifecycle is not None
+        try:
+            result = await lifecycle.send(draft)
+        except DraftError as exc:
+            pane.refused_draft(exc)
+            return
+        except Exception as exc:  # the pane must not stay "sending…" forever
+            log.exception("send failed")
+            pane.refused(GatewayError(f"msgwatch could not send it: {exc}"))
+            return
+        pane.sent(result)
+        self.message_list.action_first()
+        self._load_recent()
+
+    @work(exclusive=True, group="recent", exit_on_error=False)
+    async def _load_recent(self) -> None:
         assert self.session.store is not None
-        self.app.push_screen(DetailScreen(self.session.store, event.message.id))
+        self.compose_pane.set_recent(await self.session.store.recent_recipients())
+
+    @on(ComposePane.BulkRequested)
+    def _bulk_requested(self, event: ComposePane.BulkRequested) -> None:
+        from .bulk import BulkScreen
+
+        lifecycle = self.session.lifecycle
+        assert lifecycle is not None
+        self.app.push_screen(BulkScreen(lifecycle, event.draft))
+
+    # -- other views -------------------------------------------------------------------
+
+    def action_scheduled(self) -> None:
+        from .scheduled import ScheduledScreen
+
+        self.app.push_screen(ScheduledScreen(self.session))
+
+    def action_export(self) -> None:
+        from .export import ExportScreen
+
+        assert self.session.store is not None
+        self.app.push_screen(
+            ExportScreen(
+                self.session.store,
+                self.window.filter,
+                self.query_text,
+                masked=is_presenting(self),
+            )
+        )
 
     @on(MessageList.Changed)
     def _list_rows_changed(self) -> None:

@@ -16,9 +16,11 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
+from tui.domain.masking import mask_address
 from tui.services.triage import ErrorGroup, TriageReport, build_report
 from tui.store import Store
 from tui.widgets.error_text import explain_error
+from tui.widgets.presenting import is_presenting
 from tui.widgets.safe_text import sanitize
 from tui.widgets.sparkline_text import sparkline
 
@@ -149,7 +151,8 @@ class TriageScreen(Screen[str | None]):
                 Text(sanitize(f"{item.label} ({item.key})")), f"{item.count:,}", percent(item.share)
             )
         for item in group.senders:
-            senders.add_row(Text(sanitize(item.label)), f"{item.count:,}", percent(item.share))
+            label = mask_address(item.label) if is_presenting(self) else item.label
+            senders.add_row(Text(sanitize(label)), f"{item.count:,}", percent(item.share))
         if group.info is not None:
             text = explain_error(group.info)
         else:

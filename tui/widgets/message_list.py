@@ -102,7 +102,8 @@ class MessageList(ScrollView, can_focus=True):
         self.window = window
         self.changes = changes
         self._lock = asyncio.Lock()  # one window operation at a time
-        self._strips: LRUCache[tuple[int, int, int, int, bool, bool], Strip] = LRUCache(1024)
+        self._strips: LRUCache[tuple[int, int, int, int, bool, bool, bool], Strip] = LRUCache(1024)
+        self.present = False  # presenter mode: masked parties and bodies, large badges
         self._flash: dict[int, float] = {}  # message id -> monotonic time the flash ends
         self._flash_timer: Timer | None = None
         self._wanted: set[int] = set()  # blocks asked for by render_line
@@ -256,10 +257,12 @@ class MessageList(ScrollView, can_focus=True):
             return Strip([Segment("  …".ljust(width), style)], width)
         selected = position == self.cursor
         flashing = row.id in self._flash
-        key = (row.id, row.change_seq, width, int(row.status_at * 1000), selected, flashing)
+        present = self.present
+        key = (row.id, row.change_seq, width, int(row.status_at * 1000), selected, flashing,
+               present)  # fmt: skip
         strip = self._strips.get(key)
         if strip is None:
-            text = render_row(row, width)
+            text = render_row(row, width, present=present)
             style = self.rich_style
             if flashing:
                 style += self.get_component_rich_style("message-list--flash")
@@ -369,6 +372,12 @@ class MessageList(ScrollView, can_focus=True):
     @property
     def current(self) -> StoredMessage | None:
         return self.window.row(self.cursor)
+
+    def set_present(self, present: bool) -> None:
+        if present != self.present:
+            self.present = present
+            self._strips.clear()
+            self.refresh()
 
     def rendered_text(self) -> list[str]:
         """The visible lines as plain text (tests, benchmarks)."""

@@ -6,6 +6,7 @@ Every value that came from outside (numbers, bodies, error text) goes through
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -14,10 +15,11 @@ from rich.style import Style
 from rich.text import Text
 
 from tui.domain.addresses import region_code_of
+from tui.domain.masking import mask_address, mask_body
 from tui.store import StoredMessage
 
 from .safe_text import preview, sanitize
-from .status_badge import BADGE_WIDTH, badge
+from .status_badge import BADGE_WIDTH, LARGE_BADGE_WIDTH, badge
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +37,7 @@ WIDE_FROM = 100
 DIRECTION = Column("dir", "", 1)
 PARTY = Column("party", "to / from", 17)
 STATUS = Column("status", "status", BADGE_WIDTH)
+LARGE_STATUS = Column("status", "status", LARGE_BADGE_WIDTH)
 ERROR = Column("error", "error", 5)
 SEGMENTS = Column("segments", "seg", 3)
 PRICE = Column("price", "price", 9)
@@ -47,10 +50,12 @@ MIN_BODY = 20
 GAP = 1
 
 
-def columns_for(width: int) -> tuple[Column, ...]:
+def columns_for(width: int, present: bool = False) -> tuple[Column, ...]:
     columns = list(_ALL)
     if width >= WIDE_FROM:
         columns[0] = TIME_WIDE
+    if present:
+        columns[columns.index(STATUS)] = LARGE_STATUS
     for optional in _OPTIONAL:
         used = sum(c.width for c in columns) + GAP * (len(columns) - 1)
         if width - used >= MIN_BODY:
@@ -59,19 +64,19 @@ def columns_for(width: int) -> tuple[Column, ...]:
     return tuple(columns)
 
 
-def heading(width: int) -> Text:
+def heading(width: int, present: bool = False) -> Text:
     text = Text(no_wrap=True, end="")
-    for i, column in enumerate(columns_for(width)):
+    for i, column in enumerate(columns_for(width, present)):
         if i:
             text.append(" " * GAP)
-        text.append(_fit(column.title, _width_of(column, width)))
+        text.append(_fit(column.title, _width_of(column, width, present)))
     return text
 
 
-def _width_of(column: Column, total: int) -> int:
+def _width_of(column: Column, total: int, present: bool = False) -> int:
     if column.width:
         return column.width
-    fixed = [c for c in columns_for(total) if c.width]
+    fixed = [c for c in columns_for(total, present) if c.width]
     used = sum(c.width for c in fixed) + GAP * len(fixed)
     return max(1, total - used)
 
@@ -106,17 +111,21 @@ def format_time(epoch: float, now: float | None = None, width: int = 8) -> str:
     return time.strftime("%b %d", local)
 
 
+_BULLETS = re.compile("•{5,}")
 DIM = Style(dim=True)
 ERROR_STYLE = Style(color="red", bold=True)
 INBOUND_STYLE = Style(color="yellow", bold=True)
 
 
-def render_row(message: StoredMessage, width: int, now: float | None = None) -> Text:
+def render_row(
+    message: StoredMessage, width: int, now: float | None = None, *, present: bool = False
+) -> Text:
+    """One row; `present` masks the party and the body and enlarges the badge."""
     text = Text(no_wrap=True, end="", overflow="crop")
-    for i, column in enumerate(columns_for(width)):
+    for i, column in enumerate(columns_for(width, present)):
         if i:
             text.append(" " * GAP)
-        w = _width_of(column, width)
+        w = _width_of(column, width, present)
         key = column.key
         if key == "time":
             text.append(_fit(format_time(message.created_at, now, w), w), DIM)
@@ -126,12 +135,16 @@ def render_row(message: StoredMessage, width: int, now: float | None = None) -> 
         elif key == "party":
             party = sanitize(party_of(message))
             region = region_of(party)
+            if present:
+                # The number of hidden digits tells an audience nothing: four dots keep
+                # the country code and the last two digits inside the column.
+                party = _BULLETS.sub("••••", mask_address(party) or "")
             number = _fit(party, w - 3) if region else _fit(party, w)
             text.append(number)
             if region:
                 text.append(f" {region:2}", DIM)
         elif key == "status":
-            text.append_text(badge(message.status, w))
+            text.append_text(badge(message.status, w, large=present))
         elif key == "error":
             code = str(message.error_code) if message.error_code else ""
             text.append(_fit(code, w), ERROR_STYLE)
@@ -140,7 +153,8 @@ def render_row(message: StoredMessage, width: int, now: float | None = None) -> 
         elif key == "price":
             text.append(_fit(_price(message), w), DIM)
         else:
-            text.append(_fit(preview(message.body, w + 1), w))
+            body = mask_body(message.body) if present else message.body
+            text.append(_fit(preview(body, w + 1), w))
     return text
 
 

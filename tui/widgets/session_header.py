@@ -62,7 +62,10 @@ def session_line(info: SessionInfo, *, present: bool = False) -> Text:
         Style(color="black", bgcolor="magenta" if info.mode is Mode.DEMO else "green", bold=True),
     )
     text.append(" ")
-    if not present:
+    if present:
+        text.append(" PRESENTER ", Style(color="black", bgcolor="yellow", bold=True))
+        text.append(" ")
+    else:
         text.append(sanitize(info.account), BOLD)
         text.append("  ")
     text.append(

@@ -30,6 +30,18 @@ STATUS_STYLES: dict[MessageStatus | None, Style] = {
     None: Style(color="bright_white", bgcolor="bright_black", italic=True),
 }
 BADGE_WIDTH = 13  # " undelivered " ("partially_delivered" is shortened)
+# Presenter mode: an audience reads badges from across a room, so they are wider, in
+# capitals and carry a symbol, the meaning never resting on colour alone.
+LARGE_BADGE_WIDTH = 15
+_SYMBOLS = {
+    S.DELIVERED: "✓",
+    S.READ: "✓",
+    S.UNDELIVERED: "✗",
+    S.FAILED: "✗",
+    S.CANCELED: "-",
+    S.RECEIVED: "←",
+    S.SCHEDULED: "◷",
+}
 
 _SHORT = {S.PARTIALLY_DELIVERED: "partial"}
 
@@ -40,7 +52,12 @@ def status_label(status: MessageStatus | None) -> str:
     return _SHORT.get(status, status.value)
 
 
-def badge(status: MessageStatus | None, width: int = BADGE_WIDTH) -> Text:
-    """The status word on its colour, centred in `width` cells."""
-    label = status_label(status)[: max(1, width - 2)]
-    return Text(label.center(width), style=STATUS_STYLES[status], no_wrap=True, end="")
+def badge(status: MessageStatus | None, width: int = BADGE_WIDTH, *, large: bool = False) -> Text:
+    """The status word on its colour, centred in `width` cells; `large` for presenting."""
+    label = status_label(status)
+    style = STATUS_STYLES[status]
+    if large:
+        label = f"{_SYMBOLS.get(status, '•') if status else '…'} {label.upper()}"
+        style += Style(bold=True)
+    label = label[: max(1, width - 2)]
+    return Text(label.center(width), style=style, no_wrap=True, end="")
