@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -44,10 +45,14 @@ CSV_COLUMNS = (
 )  # fmt: skip
 _FREE_TEXT = frozenset({"body", "error_message", "timeline"})
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-# Callback params naming a person: WaId is their WhatsApp number without the '+'.
-_ADDRESS_PARAMS = frozenset({"From", "To", "ForwardedFrom", "WaId"})
+# Params naming a person (WaId is their WhatsApp number without the '+'), compared
+# without case or underscores: callbacks say "From", API answers (create, fetch) "from".
+_ADDRESS_PARAMS = frozenset({"from", "to", "forwardedfrom", "waid"})
 # Params a person wrote: the message and their WhatsApp display name.
-_TEXT_PARAMS = frozenset({"Body", "ProfileName"})
+_TEXT_PARAMS = frozenset({"body", "profilename"})
+# Presenter mode hides the account too (it is in API answers' account_sid and uri).
+_ACCOUNT_SID = re.compile(r"AC[0-9a-fA-F]{32}")
+HIDDEN_ACCOUNT = "AC(hidden)"
 
 
 def iso(ts: float | None) -> str | None:
@@ -57,12 +62,13 @@ def iso(ts: float | None) -> str | None:
 
 
 def _masked_param(key: str, value: str) -> str | None:
-    if key in _ADDRESS_PARAMS:
+    name = key.lower().replace("_", "")
+    if name in _ADDRESS_PARAMS:
         return mask_address(value)
-    if key in _TEXT_PARAMS:
+    if name in _TEXT_PARAMS:
         return mask_body(value)
     # Other params (ErrorMessage, ChannelStatusMessage...) may quote a number.
-    return mask_numbers_in(value)
+    return _ACCOUNT_SID.sub(HIDDEN_ACCOUNT, mask_numbers_in(value) or "")
 
 
 def event_record(event: StoredEvent, *, masked: bool = False) -> dict[str, Any]:
