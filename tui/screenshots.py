@@ -1,7 +1,9 @@
 """`python -m tui.screenshots` (`make screenshots`): the README's pictures, generated.
 
 Drives the console headlessly in demo mode (seeded carrier and traffic, the chaos-free
-`flaky-carrier` scenario so failures exist to triage) and saves SVGs into screenshots/.
+`flaky-carrier` scenario so failures exist to triage) and saves SVGs into screenshots/:
+the live list, a failed message's timeline, triage, compose with a UCS-2 warning, and
+presenter mode.
 Regenerate whenever the UI changes.
 """
 
@@ -94,6 +96,23 @@ async def make(out: Path, home: Path, size: tuple[int, int]) -> list[Path]:
         )
         await pilot.pause(0.3)
         written.append(Path(app.save_screenshot("triage.svg", str(out))))
+
+        # Compose, with a body whose curly quotes, dash and emoji force UCS-2.
+        await pilot.press("escape")
+        await _until(pause, lambda: app.screen is main, "the main screen again")
+        await pilot.press("c", *"+447400123456")
+        pane = main.compose_pane
+        pane.body_area.focus()
+        pane.body_area.insert("Your order \u201cBlue Mug\u201d \u2014 it\u2019s on its way 📦")
+        await pilot.pause(0.3)
+        written.append(Path(app.save_screenshot("compose.svg", str(out))))
+
+        # Presenter mode, as an audience sees it.
+        await pilot.press("escape", "z", "P")
+        await pilot.pause(0.3)
+        app.clear_notifications()
+        await pilot.pause(0.3)
+        written.append(Path(app.save_screenshot("presenter.svg", str(out))))
     return written
 
 

@@ -133,12 +133,16 @@ class MainScreen(RowActions):
 
     def on_resize(self) -> None:
         self._layout()
+        self._show_heading()
+
+    @on(MessageList.Resized)
+    def _show_heading(self) -> None:
         width = self.message_list.size.width or self.size.width
         self.query_one("#list-heading", Static).update(heading(width - 1, is_presenting(self)))
 
     def presenter_changed(self, present: bool) -> None:
         self.message_list.set_present(present)
-        self.on_resize()
+        self._show_heading()
         self.refresh_header()
 
     # -- header and status line --------------------------------------------------------
@@ -187,7 +191,6 @@ class MainScreen(RowActions):
         self._layout()
         if pane.has_class("-hidden"):
             self.message_list.focus()
-        self.call_after_refresh(self.on_resize)
 
     @property
     def narrow(self) -> bool:

@@ -89,6 +89,12 @@ class MessageList(ScrollView, can_focus=True):
         def can_replace(self, message: Message) -> bool:
             return isinstance(message, MessageList.Changed)
 
+    @dataclass
+    class Resized(Message):
+        """The list's width changed: column headings must follow."""
+
+        width: int
+
     def __init__(
         self,
         window: MessageWindow,
@@ -362,6 +368,9 @@ class MessageList(ScrollView, can_focus=True):
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
         self.following = int(new) == 0 and self.cursor == 0
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.post_message(self.Resized(event.size.width))
 
     def on_focus(self) -> None:
         self._refresh_position(self.cursor)
