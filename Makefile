@@ -26,7 +26,7 @@ run: $(RUN_STAMP)
 	$(BIN)/msgwatch $(ARGS)
 
 # The README's pictures, from a scripted demo session (tui/screenshots.py).
-screenshots: $(RUN_STAMP)
+screenshots: $(DEV_STAMP)
 	$(BIN)/python -m tui.screenshots --out screenshots
 
 test: lint types imports unit

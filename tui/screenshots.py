@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import tempfile
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from tui.config import load_config
@@ -23,6 +25,7 @@ from tui.emulator.accounts import Credentials
 # Fixed, so the pictures show the same account and URL each time they are made.
 CREDENTIALS = Credentials(account_sid="AC" + "d3m0" * 8, auth_token="0" * 32)
 PORT = 47518
+CLOCK_START = datetime(2026, 11, 23, 9, 41, tzinfo=UTC)
 PATIENCE = 60.0
 
 
@@ -117,6 +120,8 @@ async def make(out: Path, home: Path, size: tuple[int, int]) -> list[Path]:
 
 
 def main() -> None:
+    import time_machine  # a dev dependency: screenshots are made from a checkout
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("screenshots"))
     parser.add_argument("--width", type=int, default=120)
@@ -129,7 +134,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         home = Path(scratch)
         (home / "msgwatch.toml").write_text("")
-        for path in asyncio.run(make(args.out, home, (args.width, args.height))):
+        # The same wall clock every run (it ticks from this start, so durations are real),
+        # shown in UTC: the pictures change only when the UI does.
+        os.environ["TZ"] = "UTC"
+        time.tzset()
+        with time_machine.travel(CLOCK_START, tick=True):
+            written = asyncio.run(make(args.out, home, (args.width, args.height)))
+        for path in written:
             print(path)
 
 
