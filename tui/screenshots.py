@@ -103,6 +103,7 @@ async def make(out: Path, home: Path, size: tuple[int, int]) -> list[Path]:
         # Compose, with a body whose curly quotes, dash and emoji force UCS-2.
         await pilot.press("escape")
         await _until(pause, lambda: app.screen is main, "the main screen again")
+        await _until(pause, main.compose_ready.is_set, "the compose pane")
         await pilot.press("c", *"+447400123456")
         pane = main.compose_pane
         pane.body_area.focus()

@@ -17,8 +17,12 @@ SIZE = (140, 44)  # wide enough for the pane to be open from the start
 TO = "+447400123456"
 
 
-def pane_of(app) -> ComposePane:
-    return main_screen(app).compose_pane
+async def ready(pilot, app) -> ComposePane:
+    """The pane once the main screen has mounted it (after the list's first page)."""
+    await wait_for(pilot, lambda: len(app.screen_stack) > 1, "the main screen")
+    main = main_screen(app)
+    await wait_for(pilot, main.compose_ready.is_set, "the compose pane")
+    return main.compose_pane
 
 
 def note(pane: ComposePane, field: str) -> str:
@@ -48,8 +52,7 @@ async def fill(pilot, pane: ComposePane, to: str, body: str, sender: str | None 
 async def test_the_counter_follows_gsm_extension_and_emoji_bodies(make_app) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: len(app.screen_stack) > 1, "the main screen")
-        pane = pane_of(app)
+        pane = await ready(pilot, app)
         assert not pane.has_class("-hidden")
         await pilot.press("c")
         await type_text(pilot, TO)
@@ -69,8 +72,7 @@ async def test_the_counter_follows_gsm_extension_and_emoji_bodies(make_app) -> N
 async def test_gsm_look_alikes_replace_curly_quotes(make_app) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: len(app.screen_stack) > 1, "the main screen")
-        pane = pane_of(app)
+        pane = await ready(pilot, app)
         pane.body_area.focus()
         pane.body_area.insert("It\u2019s \u201cdone\u201d \u2014 ok")
         await wait_for(pilot, lambda: "UCS-2" in counter(pane), "UCS-2 from curly quotes")
@@ -83,8 +85,7 @@ async def test_gsm_look_alikes_replace_curly_quotes(make_app) -> None:
 async def test_send_shows_the_row_and_it_reaches_delivered(make_app) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: len(app.screen_stack) > 1, "the main screen")
-        pane = pane_of(app)
+        pane = await ready(pilot, app)
         await fill(pilot, pane, TO, "Your code is 1234")
         await pilot.press("ctrl+s")
         listing = message_list(app)
@@ -103,8 +104,7 @@ async def test_send_shows_the_row_and_it_reaches_delivered(make_app) -> None:
 async def test_scheduling_needs_a_messaging_service(make_app) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: len(app.screen_stack) > 1, "the main screen")
-        pane = pane_of(app)
+        pane = await ready(pilot, app)
         await fill(pilot, pane, TO, "Reminder")
         await pilot.press("ctrl+t")
         await type_text(pilot, "in 20m")
@@ -130,8 +130,7 @@ async def test_scheduling_needs_a_messaging_service(make_app) -> None:
 async def test_a_scheduled_message_is_canceled_from_the_scheduled_view(make_app) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: len(app.screen_stack) > 1, "the main screen")
-        pane = pane_of(app)
+        pane = await ready(pilot, app)
         await fill(pilot, pane, TO, "Later", sender=DEMO_SERVICE)
         await pilot.press("ctrl+t")
         await type_text(pilot, "tomorrow 10:00")
@@ -167,11 +166,10 @@ async def test_a_scheduled_message_is_canceled_from_the_scheduled_view(make_app)
 async def test_an_opted_out_recipient_is_explained_next_to_to(make_app) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: len(app.screen_stack) > 1, "the main screen")
+        pane = await ready(pilot, app)
         local = app.session.local
         assert local is not None
         local.emulator.opt_out(TO, "+14155550111")
-        pane = pane_of(app)
         await fill(pilot, pane, TO, "Hello again")
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: "21610" in note(pane, "To"), "21610 under To")
@@ -185,8 +183,7 @@ async def test_an_opted_out_recipient_is_explained_next_to_to(make_app) -> None:
 async def test_redact_blanks_the_body_after_asking(make_app) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: len(app.screen_stack) > 1, "the main screen")
-        pane = pane_of(app)
+        pane = await ready(pilot, app)
         await fill(pilot, pane, TO, "secret 4321")
         await pilot.press("ctrl+s")
         listing = message_list(app)
@@ -221,8 +218,7 @@ async def test_bulk_send_of_50_with_progress_and_summary(make_app) -> None:
 
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: len(app.screen_stack) > 1, "the main screen")
-        pane = pane_of(app)
+        pane = await ready(pilot, app)
         await fill(pilot, pane, TO, "Service update: all good")
         await pilot.press("ctrl+b")
         await wait_for(pilot, lambda: isinstance(app.screen, BulkScreen), "the bulk screen")

@@ -99,7 +99,12 @@ async def _filled(pilot: Pilot[None], base: float = T0) -> None:
     window = listing.window
     while window.total < 9 or sum(window.counts.values()) < 9 or listing._flash:
         await pilot.pause(0.05)
-    main_screen(app).refresh_header()
+    main = main_screen(app)
+    while not main.compose_ready.is_set():
+        await pilot.pause(0.05)
+    # The pane may have read its recent recipients before the rows above were in.
+    main.compose_pane.set_recent(await app.session.store.recent_recipients())
+    main.refresh_header()
     await pilot.pause()
 
 

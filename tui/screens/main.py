@@ -8,6 +8,7 @@ go to the lifecycle (in a worker) and the outcome back to the pane.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 
@@ -82,16 +83,16 @@ class MainScreen(RowActions):
         self.window = MessageWindow(session.store)
         self.query_text = ""
         self.query_summary = ""
+        self._pane: ComposePane | None = None
+        self.compose_ready = asyncio.Event()  # the pane is mounted, its fields usable
 
     def compose(self) -> ComposeResult:
         yield SessionHeader(id="session-header")
         yield FilterBar(timedelta(seconds=self.session.options.config.stuck_after), id="filter-bar")
-        with Horizontal(id="main-body"):
-            with Vertical(id="list-column"):
-                yield Static(id="list-heading")
-                yield MessageList(self.window, self.session.changes, id="message-list")
-                yield Static(id="list-status")
-            yield self._compose_pane()
+        with Horizontal(id="main-body"), Vertical(id="list-column"):
+            yield Static(id="list-heading")
+            yield MessageList(self.window, self.session.changes, id="message-list")
+            yield Static(id="list-status")
         yield Footer()
 
     def _compose_pane(self) -> ComposePane:
@@ -115,7 +116,23 @@ class MainScreen(RowActions):
 
     @property
     def compose_pane(self) -> ComposePane:
-        return self.query_one(ComposePane)
+        """The pane, mounted now if the list has not painted yet (see `_mount_pane`)."""
+        if self._pane is None:
+            self._pane = self._compose_pane()
+            self.query_one("#main-body").mount(self._pane)
+        return self._pane
+
+    @work(group="compose-mount", exit_on_error=False)
+    async def _mount_pane(self) -> None:
+        # After the list's first page: mounting some thirty form widgets costs a few
+        # hundred milliseconds here, which the first look at the list should not wait for.
+        await self.message_list.ready.wait()
+        if self._pane is None:
+            self._pane = self._compose_pane()
+            await self.query_one("#main-body").mount(self._pane)
+        self._layout()
+        self.compose_ready.set()
+        self._load_recent()
 
     def selected_message(self) -> StoredMessage | None:
         return self.message_list.current
@@ -129,7 +146,7 @@ class MainScreen(RowActions):
         self.message_list.focus()
         self.set_interval(1.0, self.refresh_header)
         self.refresh_header()
-        self._load_recent()
+        self._mount_pane()
 
     def on_resize(self) -> None:
         self._layout()
@@ -199,7 +216,9 @@ class MainScreen(RowActions):
     def _layout(self) -> None:
         """Side by side when there is room; on a narrow terminal the open pane takes the
         whole width (and esc gives it back to the list)."""
-        pane = self.compose_pane
+        pane = self._pane
+        if pane is None:
+            return
         narrow = self.narrow
         self.query_one("#list-column").set_class(narrow and not pane.has_class("-hidden"),
                                                  "-hidden")  # fmt: skip

@@ -10,13 +10,15 @@ pane shows next to the field it concerns, explained from the error catalog.
 
 from __future__ import annotations
 
+import asyncio
+import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
 from rich.style import Style
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -57,6 +59,7 @@ DIM = Style(dim=True)
 BAD = Style(color="red", bold=True)
 WARN = Style(color="yellow", bold=True)
 UCS2 = Style(color="black", bgcolor="yellow", bold=True)
+WARM_UP_AFTER = 2.0  # seconds after mounting, unless the pane is focused sooner
 
 
 class BodyArea(TextArea):
@@ -159,6 +162,7 @@ class ComposePane(VerticalScroll):
         self.resend_of: int | None = None
         self.sending = False
         self.recent: list[str] = []
+        self._warming = False
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Compose", style=Style(bold=True)), id="compose-title")
@@ -212,6 +216,23 @@ class ComposePane(VerticalScroll):
 
     def on_mount(self) -> None:
         self._show_callback()
+        self.query_one("#compose-counter", Static).update(counter_text(""))
+        self.set_timer(WARM_UP_AFTER, self._warm_up)
+
+    def on_descendant_focus(self) -> None:
+        self._warm_up()
+
+    def _warm_up(self) -> None:
+        if not self._warming:
+            self._warming = True
+            self._load_geocoder()
+
+    @work(exclusive=True, group="compose-warm-up", exit_on_error=False)
+    async def _load_geocoder(self) -> None:
+        # Country names come from phonenumbers' geocoder, whose data takes ~0.5 s of CPU
+        # to import: in a thread, and not while the list first paints (the thread would
+        # hold the GIL through the launch).
+        await asyncio.to_thread(importlib.import_module, "phonenumbers.geocoder")
         self._refresh_notes()
         self.set_interval(5.0, self._refresh_schedule_note)
 
