@@ -32,8 +32,8 @@ MG = "MG" + "0123456789abcdef" * 2
     ],
 )
 @pytest.mark.parametrize("parse", [parse_to, parse_from])
-def test_formatted_phone_normalizes_to_e164(raw: str, parse: Callable[[str], Address]) -> None:
-    address = parse(raw)
+def test_formatted_phone_normalizes_to_e164(raw: str, parse: Callable[..., Address]) -> None:
+    address = parse(raw, named=True)
     assert address == Address(
         raw=raw,
         kind=AddressKind.PHONE,
@@ -62,16 +62,18 @@ def test_other_scripts_digits_are_read_as_digits(raw: str) -> None:
 
 
 def test_phone_outside_nanp() -> None:
-    address = parse_to("+49 151 12345678")
+    address = parse_to("+49 151 12345678", named=True)
     assert address.e164 == "+4915112345678"
     assert address.region_code == "DE"
     assert address.region_name == "Germany"
+    # Without named=True the geocoder is not asked (it costs ~0.5 s to load).
+    assert parse_to("+49 151 12345678").region_name is None
 
 
 @pytest.mark.parametrize("number", sorted(TWILIO_TEST_NUMBERS))
 def test_twilio_magic_test_numbers_are_valid_us_phones(number: str) -> None:
     for parse in (parse_to, parse_from):
-        address = parse(number)
+        address = parse(number, named=True)
         assert address.kind is AddressKind.PHONE
         assert address.e164 == number
         assert address.region_code == "US"

@@ -85,7 +85,7 @@ class Address:
     channel: str | None = None  # "whatsapp" for channel addresses
     e164: str | None = None  # for phones and channel addresses
     region_code: str | None = None  # ISO 3166 code ("US"), or "001" for non-geographic
-    region_name: str | None = None  # English country name ("United States")
+    region_name: str | None = None  # English country name ("United States"); with named=True
 
 
 class AddressError(ValueError):
@@ -152,7 +152,7 @@ def _str_or_none(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _parse_phone(text: str, field: Field, strict: bool) -> _Phone:
+def _parse_phone(text: str, field: Field, strict: bool, named: bool) -> _Phone:
     """`text` as an E.164 phone number, or an AddressError saying what is wrong with it."""
     q = _quote(text)
     compact = _compact(text)
@@ -191,10 +191,10 @@ def _parse_phone(text: str, field: Field, strict: bool) -> _Phone:
         return _Phone(e164, "US", "United States")
     if digits[0] == "0":
         raise _fail(field, f"{q} starts with 0 after the '+'; no country code starts with 0.")
-    return _lookup(e164, text, field, strict)
+    return _lookup(e164, text, field, strict, named)
 
 
-def _lookup(e164: str, text: str, field: Field, strict: bool) -> _Phone:
+def _lookup(e164: str, text: str, field: Field, strict: bool, named: bool) -> _Phone:
     q = _quote(text)
     try:
         number = phonenumbers.parse(e164, None)
@@ -217,14 +217,15 @@ def _lookup(e164: str, text: str, field: Field, strict: bool) -> _Phone:
         region = _str_or_none(phonenumbers.region_code_for_country_code(country_code))
         if not strict:
             # Possible but unassigned (e.g. +1 555 numbers in Twilio's own examples).
-            return _Phone(e164, region, _country_name(number) or region)
+            name = (_country_name(number) or region) if named else None
+            return _Phone(e164, region, name)
         where = f" ({region})" if region and region != "ZZ" else ""
         raise _fail(
             field,
             f"{q} is not a valid number for country code +{country_code}{where}; check the digits.",
         )
     region_code = _str_or_none(phonenumbers.region_code_for_number(number))
-    return _Phone(e164, region_code, _country_name(number))
+    return _Phone(e164, region_code, _country_name(number) if named else None)
 
 
 def _country_name(number: phonenumbers.PhoneNumber) -> str | None:
@@ -254,7 +255,9 @@ def region_code_of(address: str | None) -> str | None:
     return None if not region or region == "ZZ" else str(region)
 
 
-def _parse_channel(raw: str, prefix: str, rest: str, field: Field, strict: bool) -> Address:
+def _parse_channel(
+    raw: str, prefix: str, rest: str, field: Field, strict: bool, named: bool
+) -> Address:
     channel = prefix.lower()
     if channel not in SUPPORTED_CHANNELS:
         raise _fail(
@@ -265,7 +268,7 @@ def _parse_channel(raw: str, prefix: str, rest: str, field: Field, strict: bool)
     body = rest.strip()
     if not body:
         raise _fail(field, f"Add a phone number after '{prefix}:' (e.g. whatsapp:{_EXAMPLE}).")
-    phone = _parse_phone(body, field, strict)
+    phone = _parse_phone(body, field, strict, named)
     return Address(
         raw=raw,
         kind=AddressKind.CHANNEL,
@@ -277,8 +280,8 @@ def _parse_channel(raw: str, prefix: str, rest: str, field: Field, strict: bool)
     )
 
 
-def _phone_address(raw: str, text: str, field: Field, strict: bool) -> Address:
-    phone = _parse_phone(text, field, strict)
+def _phone_address(raw: str, text: str, field: Field, strict: bool, named: bool) -> Address:
+    phone = _parse_phone(text, field, strict, named)
     return Address(
         raw=raw,
         kind=AddressKind.PHONE,
@@ -289,12 +292,14 @@ def _phone_address(raw: str, text: str, field: Field, strict: bool) -> Address:
     )
 
 
-def parse_to(raw: str, *, strict: bool = True) -> Address:
+def parse_to(raw: str, *, strict: bool = True, named: bool = False) -> Address:
     """A message's To: a phone number, a `whatsapp:` address or a short code.
 
     `strict=False` also accepts numbers that are possible but not assigned in the numbering
     plan (+1 555 ..., as in Twilio's own examples); the local Twilio uses it so that the
     docs' examples and demo numbers work. Lengths and country codes are checked either way.
+    `named=True` fills `region_name` ("Germany"): it loads phonenumbers' geocoder (~0.5 s
+    the first time), which only a screen showing the name should pay for.
     """
     text = raw.strip()
     q = _quote(text)
@@ -304,7 +309,7 @@ def parse_to(raw: str, *, strict: bool = True) -> Address:
         )
     channel = _CHANNEL_PREFIX.fullmatch(text)
     if channel is not None:
-        return _parse_channel(raw, channel.group(1), channel.group(2), "To", strict)
+        return _parse_channel(raw, channel.group(1), channel.group(2), "To", strict, named)
     if _SHORT_CODE.fullmatch(text):
         return Address(raw=raw, kind=AddressKind.SHORT_CODE, normalized=text)
     if is_messaging_service_sid(text):
@@ -315,10 +320,10 @@ def parse_to(raw: str, *, strict: bool = True) -> Address:
             f"{q} looks like an alphanumeric sender ID, which can only be a From; "
             f"'To' must be a phone number (e.g. {_EXAMPLE}), short code or whatsapp: address.",
         )
-    return _phone_address(raw, text, "To", strict)
+    return _phone_address(raw, text, "To", strict, named)
 
 
-def parse_from(raw: str, *, strict: bool = True) -> Address:
+def parse_from(raw: str, *, strict: bool = True, named: bool = False) -> Address:
     """A message's From: a phone number, `whatsapp:` address, short code, alphanumeric sender
     ID or Messaging Service SID. `strict` as for `parse_to`."""
     text = raw.strip()
@@ -340,11 +345,11 @@ def parse_from(raw: str, *, strict: bool = True) -> Address:
         )
     channel = _CHANNEL_PREFIX.fullmatch(text)
     if channel is not None:
-        return _parse_channel(raw, channel.group(1), channel.group(2), "From", strict)
+        return _parse_channel(raw, channel.group(1), channel.group(2), "From", strict, named)
     if _SHORT_CODE.fullmatch(text):
         return Address(raw=raw, kind=AddressKind.SHORT_CODE, normalized=text)
     if text.startswith("+") or not any(c.isalpha() for c in text):
-        return _phone_address(raw, text, "From", strict)
+        return _phone_address(raw, text, "From", strict, named)
     if _is_alphanumeric_sender(text):
         return Address(raw=raw, kind=AddressKind.ALPHANUMERIC, normalized=text)
     if _ALNUM_CHARS.fullmatch(text):

@@ -84,7 +84,7 @@ def to_note(text: str) -> Note | None:
     if not text.strip():
         return None
     try:
-        address = parse_to(text)
+        address = parse_to(text, named=True)
     except AddressError as exc:
         return Note(exc.message, ok=False)
     if address.kind is AddressKind.SHORT_CODE:
@@ -101,7 +101,7 @@ def from_note(text: str, default: str | None) -> Note:
             return Note(f"default: {default}")
         return Note("a number, sender ID or Messaging Service SID (MG…)", ok=False)
     try:
-        address = parse_from(text)
+        address = parse_from(text, named=True)
     except AddressError as exc:
         return Note(exc.message, ok=False)
     kinds = {

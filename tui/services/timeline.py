@@ -238,7 +238,7 @@ def _to_text(to_addr: str | None) -> str:
     if not to_addr:
         return NONE
     try:
-        country = parse_to(to_addr, strict=False).region_name
+        country = parse_to(to_addr, strict=False, named=True).region_name
     except AddressError:  # stored as Twilio gave it; an odd one is still shown
         return to_addr
     return f"{to_addr} ({country})" if country else to_addr

@@ -163,6 +163,7 @@ class ComposePane(VerticalScroll):
         self.sending = False
         self.recent: list[str] = []
         self._warming = False
+        self._named = False  # country names loaded: field notes may be shown
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Compose", style=Style(bold=True)), id="compose-title")
@@ -233,6 +234,7 @@ class ComposePane(VerticalScroll):
         # to import: in a thread, and not while the list first paints (the thread would
         # hold the GIL through the launch).
         await asyncio.to_thread(importlib.import_module, "phonenumbers.geocoder")
+        self._named = True
         self._refresh_notes()
         self.set_interval(5.0, self._refresh_schedule_note)
 
@@ -305,14 +307,19 @@ class ComposePane(VerticalScroll):
             text.append("no callback URL reachable: statuses by polling", WARN)
         self.query_one("#compose-callback", Static).update(text)
 
+    # Until the geocoder is in, address notes wait (the warm-up shows them): computing one
+    # would load it on the event loop.
+
     @on(Input.Changed, "#compose-to")
     def _to_changed(self, event: Input.Changed) -> None:
-        self._note("To", to_note(event.value))
+        if self._named:
+            self._note("To", to_note(event.value))
 
     @on(Input.Changed, "#compose-from")
     def _from_changed(self, event: Input.Changed) -> None:
-        self._note("From", from_note(event.value, self.default_from))
-        self._refresh_schedule_note()
+        if self._named:
+            self._note("From", from_note(event.value, self.default_from))
+            self._refresh_schedule_note()
 
     @on(TextArea.Changed, "#compose-body")
     def _body_changed(self) -> None:
