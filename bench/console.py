@@ -43,7 +43,6 @@ import asyncio
 import contextlib
 import itertools
 import json
-import logging
 import os
 import random
 import shutil
@@ -518,13 +517,10 @@ def console_options(db: Path, workdir: Path, credentials: Credentials) -> Sessio
 
 
 def log_like_the_console(workdir: Path) -> None:
-    """INFO lines to a file, as `msgwatch` does (console_cli._log_to_file): the receiver
-    writes one per callback, and that is part of the load."""
-    handler = logging.FileHandler(workdir / "console.log", encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(logging.INFO)
+    """Logging exactly as `msgwatch` sets it up (console_cli.log_to), into the workdir."""
+    from tui.console_cli import log_to
+
+    log_to(workdir / "console.log")
 
 
 def main_screen(app: MsgwatchApp) -> MainScreen:

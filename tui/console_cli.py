@@ -51,6 +51,12 @@ def _log_to_file() -> Path:
     folder = Path(user_log_dir("msgwatch", appauthor=False))
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "console.log"
+    log_to(path)
+    return path
+
+
+def log_to(path: Path) -> None:
+    """The console's logging: INFO to `path`, the receiver's per-callback lines off."""
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     root = logging.getLogger()
@@ -59,7 +65,6 @@ def _log_to_file() -> Path:
     # One line per callback is what `msgwatch serve` is for; in the console the list shows
     # them, and formatting the lines cost 7% of the event loop at 1,000 callbacks/s.
     logging.getLogger("msgwatch.receiver").setLevel(logging.WARNING)
-    return path
 
 
 def run(args: argparse.Namespace) -> int:

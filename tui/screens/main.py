@@ -32,6 +32,7 @@ from tui.widgets.compose_pane import ComposePane
 from tui.widgets.filter_bar import FilterBar
 from tui.widgets.message_list import MessageList
 from tui.widgets.message_row import heading
+from tui.widgets.one_line import set_line
 from tui.widgets.presenting import is_presenting
 from tui.widgets.safe_text import sanitize
 from tui.widgets.session_header import SessionHeader
@@ -155,7 +156,7 @@ class MainScreen(RowActions):
     @on(MessageList.Resized)
     def _show_heading(self) -> None:
         width = self.message_list.size.width or self.size.width
-        self.query_one("#list-heading", Static).update(heading(width - 1, is_presenting(self)))
+        set_line(self.query_one("#list-heading", Static), heading(width - 1, is_presenting(self)))
 
     def presenter_changed(self, present: bool) -> None:
         self.message_list.set_present(present)
@@ -191,7 +192,7 @@ class MainScreen(RowActions):
             text.append("  esc clears", DIM)
         else:
             text.append("/ filters · enter opens · t triage · ? keys", DIM)
-        self.query_one("#list-status", Static).update(text)
+        set_line(self.query_one("#list-status", Static), text)
 
     @on(MessageList.Opened)
     def _open_detail(self, event: MessageList.Opened) -> None:

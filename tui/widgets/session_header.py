@@ -16,6 +16,7 @@ from textual.widgets import Static
 from tui.domain.status import MessageStatus
 from tui.services.console_session import Mode, SessionInfo, StatusSource
 
+from .one_line import set_line
 from .safe_text import sanitize
 from .status_badge import STATUS_STYLES, status_label
 
@@ -122,5 +123,5 @@ class SessionHeader(Vertical):
         *,
         present: bool = False,
     ) -> None:
-        self.query_one("#session-line", Static).update(session_line(info, present=present))
-        self.query_one("#health-line", Static).update(health_line(info, counts, total_label))
+        set_line(self.query_one("#session-line", Static), session_line(info, present=present))
+        set_line(self.query_one("#health-line", Static), health_line(info, counts, total_label))
