@@ -1,0 +1,1 @@
+"""System-level reliability tests: faults, hostile text and secrets across the whole stack."""
