@@ -248,3 +248,28 @@ async def test_bulk_send_of_50_with_progress_and_summary(make_app) -> None:
         window = message_list(app).window
         # 51 sent, plus whatever replies the demo recipients have sent back by now.
         await wait_for(pilot, lambda: window.total + window.newer >= 51, "51 rows listed")
+
+
+async def test_copy_and_open_show_the_text_over_ssh(make_app, monkeypatch) -> None:
+    from tui.screens.modals import TextScreen
+
+    monkeypatch.setenv("SSH_CONNECTION", "10.0.0.1 5555 10.0.0.2 22")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await ready(pilot, app)
+        await fill(pilot, pane, TO, "hello")
+        await pilot.press("ctrl+s")
+        listing = message_list(app)
+        await wait_for(
+            pilot,
+            lambda: listing.window.total == 1 and listing.window.row(0).sid is not None,
+            "the sent row",
+        )
+        sid = listing.window.row(0).sid
+        listing.focus()
+        await pilot.press("y")
+        await wait_for(pilot, lambda: sid in screen_text(app), "the SID shown")
+        await pilot.press("o")
+        await wait_for(pilot, lambda: isinstance(app.screen, TextScreen), "the URL screen")
+        assert f"Messages/{sid}.json" in screen_text(app)  # demo: the local Twilio's record
+        await pilot.press("escape")

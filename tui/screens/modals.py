@@ -98,7 +98,7 @@ class TextScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     TextScreen { align: center middle; }
     TextScreen > Vertical {
-        width: 90; max-width: 100%; height: auto; padding: 1 2;
+        width: 60; max-width: 100%; height: auto; padding: 1 2;
         border: thick $accent; background: $surface;
     }
     TextScreen #text-body { height: auto; margin: 1 0; }
@@ -114,8 +114,16 @@ class TextScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(Text(sanitize(self.title_text), style=BOLD))
-            yield Static(Text(sanitize(self.body_text, multiline=True)), id="text-body")
+            # Not wrapped where the terminal is wide enough: a URL is copied by selecting it,
+            # and a wrapped one would be copied with a line break in it.
+            body = Text(sanitize(self.body_text, multiline=True), overflow="fold")
+            yield Static(body, id="text-body")
             yield Static(Text(sanitize(self.hint) + "  (esc closes)", style=DIM))
+
+    def on_mount(self) -> None:
+        # As wide as the longest line needs (up to the screen), so a URL stays on one line.
+        longest = max(len(line) for line in [self.title_text, *self.body_text.splitlines()])
+        self.query_one(Vertical).styles.width = max(60, longest + 6)
 
     def action_dismiss_none(self) -> None:
         self.dismiss(None)
