@@ -38,6 +38,16 @@ KEPT_HEADERS = (
 )
 
 
+def loggable(value: str | None) -> str | None:
+    """An untrusted value as one inert log token: printable ASCII as it is, anything else
+    escaped (`ascii()`), so a request, signed or not, cannot write escape sequences (an
+    OSC 52 clipboard write) or forged lines into a log `msgwatch serve` prints to a
+    terminal."""
+    if value is None or (value.isascii() and value.isprintable()):
+        return value
+    return ascii(value)
+
+
 @dataclass
 class ReceiverStats:
     started: float = field(default_factory=time.monotonic)
@@ -148,14 +158,17 @@ class Receiver:
         latency_ms = (time.perf_counter() - started) * 1000
         if not verdict.accepted:
             self.stats.rejected += 1
-            log.warning("rejected %s sid=%s reason=%s", kind.value, facts.sid, verdict.reason)
+            log.warning(
+                "rejected %s sid=%s reason=%s",
+                kind.value, loggable(facts.sid), loggable(verdict.reason),
+            )  # fmt: skip
             return web.Response(status=403, text="signature rejected")
         self.stats.received += 1
         self.stats.last_callback = time.monotonic()
         body_note = f" body={facts.body!r}" if self.config.log_bodies and facts.body else ""
         log.info(
             "%s sid=%s status=%s verdict=%s dup=%s latency_ms=%.1f%s",
-            kind.value, facts.sid, facts.status_raw, verdict.verdict.value,
+            kind.value, loggable(facts.sid), loggable(facts.status_raw), verdict.verdict.value,
             result.duplicate, latency_ms, body_note,
         )  # fmt: skip
         if kind is EventKind.INBOUND:
@@ -175,7 +188,7 @@ class Receiver:
 
     def _refuse(self, status: int, message: str) -> web.Response:
         self.stats.bad_requests += 1
-        log.info("refused %d: %s", status, message)
+        log.info("refused %d: %s", status, loggable(message))
         return web.Response(status=status, text=message)
 
     def _twiml(self) -> str:
