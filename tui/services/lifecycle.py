@@ -45,6 +45,9 @@ CLOCK_SKEW = timedelta(minutes=2)
 NOT_CREATED_AFTER = timedelta(minutes=10)
 
 MAX_MEDIA = 10
+# How far a lost create is looked for in Twilio's list of messages to its number.
+LIST_PAGE_SIZE = 100
+LIST_PAGES = 20
 
 
 def utc_now() -> datetime:
@@ -331,32 +334,61 @@ class Lifecycle:
         "bound", "not created" or "still unknown"."""
         if message.to_addr is None or message.local_id is None:
             return "still unknown"
-        started = datetime.fromtimestamp(message.created_at, UTC)
-        candidates, _ = await self.gateway.list_page(to=message.to_addr, page_size=50)
-        for remote in reversed(candidates):  # oldest first: the earliest unclaimed match
+        # Read again: a status callback (it carries ?lid=) may have bound it since the
+        # caller read it, and then the SID found below would look like another row's.
+        current = await self.store.get_message(id=message.id)
+        if current is None:
+            return "still unknown"
+        if current.sid:
+            return "bound"
+        started = datetime.fromtimestamp(current.created_at, UTC)
+        listed = await self._listed_since(current.to_addr or message.to_addr, started - CLOCK_SKEW)
+        if listed is None:
+            return "still unknown"  # too many messages to that number to be sure
+        for remote in reversed(listed):  # oldest first: the earliest unclaimed match
             facts = remote.facts
             if not facts.sid or facts.date_created is None:
                 continue
             if facts.date_created < started - CLOCK_SKEW:
                 continue
-            if (facts.body or None) != (message.body or None):
+            if (facts.body or None) != (current.body or None):
                 continue
-            if message.from_addr and facts.from_addr and facts.from_addr != message.from_addr:
+            if current.from_addr and facts.from_addr and facts.from_addr != current.from_addr:
                 continue
-            if await self.store.get_message(sid=facts.sid) is not None:
+            owner = await self.store.get_message(sid=facts.sid)
+            if owner is not None and owner.id != current.id:
                 continue  # already someone else's
-            await self.record_remote(remote, EventKind.FETCH, local_id=message.local_id)
+            await self.record_remote(remote, EventKind.FETCH, local_id=current.local_id)
             return "bound"
         if self.clock() - started < NOT_CREATED_AFTER:
             return "still unknown"
+        latest = await self.store.get_message(id=current.id)
+        if latest is None or latest.sid:  # bound (or deleted) while Twilio was asked
+            return "bound" if latest is not None else "still unknown"
         await self._record_attempt(
-            message.local_id,
+            current.local_id or message.local_id,
             GatewayError(
                 "Twilio has no such message: the lost create did not happen.", retryable=True
             ),
             status=MessageStatus.FAILED,
         )
         return "not created"
+
+    async def _listed_since(self, to_addr: str, floor: datetime) -> list[RemoteMessage] | None:
+        """Twilio's messages to `to_addr` created since `floor` (newest first), paging until
+        the list is older than that; None when more than LIST_PAGES pages would be needed
+        (a lost create is then never declared "not created" on a partial look)."""
+        listed: list[RemoteMessage] = []
+        page_url: str | None = None
+        for _ in range(LIST_PAGES):
+            page, page_url = await self.gateway.list_page(
+                to=to_addr, page_size=LIST_PAGE_SIZE, page_url=page_url
+            )
+            listed.extend(page)
+            oldest = page[-1].facts.date_created if page else None
+            if page_url is None or (oldest is not None and oldest < floor):
+                return listed
+        return None
 
     # -- helpers ---------------------------------------------------------------------
 
