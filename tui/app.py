@@ -7,6 +7,8 @@ worker. A session that cannot start ends the app with one readable sentence.
 
 from __future__ import annotations
 
+import gc
+
 from textual.app import App
 from textual.binding import Binding
 from textual.reactive import reactive
@@ -55,6 +57,10 @@ class MsgwatchApp(App[None]):
 
     async def on_unmount(self) -> None:
         await self.session.stop()
+        # The main screen froze start-up objects (screens/main.py settle_memory); let the
+        # collector have them again, or a process that runs consoles one after another
+        # (the test suite) would keep every finished one.
+        gc.unfreeze()
 
     def action_toggle_presenter(self) -> None:
         self.presenting = not self.presenting
