@@ -65,6 +65,8 @@ def log_to(path: Path) -> None:
     # One line per callback is what `msgwatch serve` is for; in the console the list shows
     # them, and formatting the lines cost 7% of the event loop at 1,000 callbacks/s.
     logging.getLogger("msgwatch.receiver").setLevel(logging.WARNING)
+    # The SDK logs every request at INFO (11 lines each, account SID included): noise.
+    logging.getLogger("twilio").setLevel(logging.WARNING)
 
 
 def run(args: argparse.Namespace) -> int:

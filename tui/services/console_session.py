@@ -33,6 +33,7 @@ from tui.server.receiver import Receiver, ReceiverConfig
 from tui.server.runner import ReceiverServer, UnsafeBindError
 from tui.server.verify import SignatureConfig
 from tui.store import Store, StoreError
+from tui.store.writer_process import WriterGoneError
 from tui.twilio import Gateway
 
 from .change_tracker import ChangeTracker
@@ -143,6 +144,10 @@ class ConsoleSession:
             self.store = await Store.open(path)
         except StoreError as exc:
             raise SessionError(str(exc)) from None
+        except WriterGoneError:
+            raise SessionError(
+                f"the database writer process for {path} stopped while starting (see the log)."
+            ) from None
         self._stack.push_async_callback(self.store.close)
         if self.mode is Mode.DEMO:
             await self._start_demo(self.store)
@@ -196,6 +201,9 @@ class ConsoleSession:
         self._stack.push_async_callback(gateway.close)
         self.lifecycle = Lifecycle(store, gateway, public_url=base, default_from=SENDERS[0])
         self.senders = (*SENDERS, DEMO_SERVICE)
+        # The chaos scenario drops callbacks: without reconciliation those rows would show
+        # their last acknowledged status for the whole demo, as they would live.
+        self._start_reconciler(self.lifecycle)
         if self.options.traffic:
             self.traffic = DemoTraffic(self.lifecycle, seed=self.options.seed)
             self.traffic.start()
@@ -232,19 +240,23 @@ class ConsoleSession:
         self.senders = tuple(
             s for s in (config.from_number, config.messaging_service_sid) if s is not None
         )
-        self.reconciler = Reconciler(
-            self.lifecycle,
-            stuck_after=timedelta(seconds=config.stuck_after),
-            every=config.reconcile_every,
-        )
-        self.reconciler.start()
-        self._stack.push_async_callback(self.reconciler.stop)
+        self._start_reconciler(self.lifecycle)
         if public is None and self.server is not None:
             # Twilio cannot reach us: fetch what is in flight, within the request budget.
             self.poller = Poller(self.lifecycle, budget_per_minute=config.poll_budget_per_minute)
             await self.poller.watch_in_flight()
             self.poller.start()
             self._stack.push_async_callback(self.poller.stop)
+
+    def _start_reconciler(self, lifecycle: Lifecycle) -> None:
+        config = self.options.config
+        self.reconciler = Reconciler(
+            lifecycle,
+            stuck_after=timedelta(seconds=config.stuck_after),
+            every=config.reconcile_every,
+        )
+        self.reconciler.start()
+        self._stack.push_async_callback(self.reconciler.stop)
 
     async def _start_receiver(
         self, store: Store, token: str, host: str, port: int, public_url: str | None
