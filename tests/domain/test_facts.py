@@ -112,3 +112,10 @@ def _content_key_v1(pairs: list[tuple[str, str]]) -> str:
 def test_content_key_never_raises_and_keeps_stored_digests(pairs: list[tuple[str, str]]) -> None:
     # A changed digest would let every redelivery of an already stored callback in again.
     assert content_key(pairs) == _content_key_v1(pairs)
+
+
+def test_media_indexes_are_small_ascii_numbers() -> None:
+    facts = facts_from_callback(
+        [("MediaUrl\u00b2", "a"), ("MediaUrl" + "1" * 5000, "b"), ("MediaUrl1", "c")]
+    )
+    assert facts.media_urls == ("c",)

@@ -308,3 +308,21 @@ def test_checked_url_uses_the_public_origin_and_raw_path() -> None:
     assert checked_url("https://x.io/twilio/", seen, "/twilio/message-status") == (
         "https://x.io/twilio/message-status"
     )
+
+
+# Regressions found by tests/reliability/test_receiver_fuzz.py: each was a 500.
+
+
+async def test_an_empty_lid_is_no_local_id(running: Running) -> None:
+    for n in (1, 2):
+        params = [("MessageSid", sid(900 + n)), ("MessageStatus", "sent")]
+        response = await running.post(
+            "/message-status?lid=", params, signed_url=PUBLIC + "/message-status?lid="
+        )
+        assert response.status == 200
+
+
+async def test_a_unicode_digit_media_index_is_just_a_field(running: Running) -> None:
+    params = [("MessageSid", sid(903)), ("MessageStatus", "sent"), ("MediaUrl\u00b2", "x")]
+    assert (await running.post("/message-status", params)).status == 200
+    assert (await running.post("/message-status", params, sign=False)).status == 403

@@ -106,8 +106,11 @@ def facts_from_callback(pairs: Sequence[tuple[str, str]]) -> MessageFacts:
     fields: dict[str, str] = {}
     media: list[tuple[int, str]] = []
     for key, value in pairs:
-        if key.startswith("MediaUrl") and key[8:].isdigit():
-            media.append((int(key[8:]), value))
+        index = key[8:]
+        # ASCII digits only, and few: str.isdigit() also takes "²" and 5,000-digit runs,
+        # on which int() raises (a 500 for any request, found by fuzzing the receiver).
+        if key.startswith("MediaUrl") and index.isascii() and index.isdigit() and len(index) <= 3:
+            media.append((int(index), value))
         fields.setdefault(key, value)
     sid = fields.get("MessageSid") or fields.get("SmsSid") or fields.get("SmsMessageSid")
     status = fields.get("MessageStatus") or fields.get("SmsStatus")

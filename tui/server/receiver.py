@@ -123,9 +123,14 @@ class Receiver:
             return self._refuse(exc.status, exc.message)
 
         public = self.config.signature.public_url
-        # str(request.url) builds a yarl URL: only worth it when there is no public URL.
-        seen = public if public else str(request.url)
-        url = checked_url(public, seen, request.raw_path)
+        try:
+            # str(request.url) builds a yarl URL: only worth it when there is no public URL.
+            seen = public if public else str(request.url)
+            url = checked_url(public, seen, request.raw_path)
+        except ValueError:
+            # A Host header no URL can hold ("x:99999", "a]b"): no signature can match the
+            # bare path, so the request is rejected (and kept) like any other forgery.
+            url = request.raw_path
         verdict = verify(self.config.signature, webhook, request.headers, url)
         params = webhook.fields
         headers = tuple((h, request.headers[h]) for h in KEPT_HEADERS if h in request.headers)
@@ -139,7 +144,9 @@ class Receiver:
             params=params,
             received_at=time.time(),
             signature=verdict.verdict,
-            local_id=request.rel_url.query.get("lid"),
+            # An empty ?lid= is no local id: stored as "", a second one broke the unique
+            # index (a 500 Twilio would retry for ever).
+            local_id=request.rel_url.query.get("lid") or None,
             headers=headers,
             idempotency_token=request.headers.get("I-Twilio-Idempotency-Token"),
             rejected_reason=verdict.reason,
