@@ -42,7 +42,7 @@ imports: $(DEV_STAMP)
 	$(BIN)/lint-imports
 
 unit: $(DEV_STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist loadfile
 
 bench-store: $(RUN_STAMP)
 	$(BIN)/python bench/store.py
