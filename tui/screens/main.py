@@ -213,7 +213,7 @@ class MainScreen(RowActions):
     # -- composing -----------------------------------------------------------------------
 
     def action_compose(self) -> None:
-        self.open_compose().query_one("#compose-to").focus()
+        self.open_compose().focus_to()
 
     def action_toggle_compose(self) -> None:
         pane = self.compose_pane

@@ -164,6 +164,7 @@ class ComposePane(VerticalScroll):
         self.recent: list[str] = []
         self._warming = False
         self._named = False  # country names loaded: field notes may be shown
+        self._focus_when_mounted = False
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Compose", style=Style(bold=True)), id="compose-title")
@@ -215,7 +216,17 @@ class ComposePane(VerticalScroll):
             yield Button("Send  ctrl+s", id="compose-send", compact=True, variant="primary")
         yield Static(id="compose-result")
 
+    def focus_to(self) -> None:
+        """Put the cursor in To, now or as soon as the fields exist."""
+        fields = self.query("#compose-to")
+        if fields:
+            fields.first().focus()
+        else:
+            self._focus_when_mounted = True
+
     def on_mount(self) -> None:
+        if self._focus_when_mounted:
+            self.call_after_refresh(self.focus_to)
         self._show_callback()
         self.query_one("#compose-counter", Static).update(counter_text(""))
         self.set_timer(WARM_UP_AFTER, self._warm_up)
