@@ -111,8 +111,19 @@ def section(bench: Bench, command: str, status: int, elapsed: float, output: str
         tail = "\n".join(output.rstrip().splitlines()[-TAIL_LINES:])
         lines += [f"**The run failed (exit {status}).** Its last lines:", "", "```", tail, "```"]
     else:
-        lines += ["", "```", output.rstrip(), "```"]
+        lines += ["", "```", readable(output), "```"]
     return "\n".join(lines)
+
+
+def readable(output: str) -> str:
+    """The output without a leading JSON dump (bench/soak.py prints its raw figures first,
+    then the tables; the raw ones are in its --out file)."""
+    text = output.strip()
+    if text.startswith("{"):
+        end = text.find("\n}\n")
+        if end != -1:
+            text = text[end + 3 :].strip()
+    return text
 
 
 def write(doc: str, name: str, title: str, body: str) -> str:
