@@ -33,6 +33,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
+from tests.fake_time import FakeTime
 from tui.domain.status import MessageStatus as S
 from tui.emulator.faults import Operation
 from tui.emulator.model import API_VERSION
@@ -81,22 +82,6 @@ class Sleeps:
 
     async def __call__(self, seconds: float) -> None:
         self.delays.append(seconds)
-        await asyncio.sleep(0)
-
-
-class PaceClock:
-    """The bulk send's pacing clock: moves only when the bulk send sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
         await asyncio.sleep(0)
 
 
@@ -531,7 +516,7 @@ async def test_a_bulk_send_through_429_storms_creates_each_message_at_most_once(
         faults.refuse(Operation.CREATE, times=7)
         faults.refuse(Operation.CREATE, retry_after=1, times=3)
         faults.refuse(Operation.CREATE, retry_after=30, times=2)
-        pace = PaceClock()
+        pace = FakeTime()
         bulk = BulkSend(
             rig.lifecycle, TEMPLATE, RECIPIENTS, rate=50, clock=pace.clock, sleep=pace.sleep
         )
@@ -578,7 +563,7 @@ async def test_a_bulk_send_with_lost_answers_is_reconciled_truthfully(
         # the six faults above are spent by then: each reset meets a healthy emulator.
         assert rig.proxy is not None
         rig.proxy.plan = {RECIPIENTS[-2]: Reset.BEFORE, RECIPIENTS[-1]: Reset.AFTER}
-        pace = PaceClock()
+        pace = FakeTime()
         bulk = BulkSend(
             rig.lifecycle, TEMPLATE, RECIPIENTS, rate=50, clock=pace.clock, sleep=pace.sleep
         )

@@ -8,6 +8,7 @@ from collections import Counter
 
 import pytest
 
+from tests.fake_time import FakeTime
 from tui.domain.addresses import parse_to
 from tui.domain.status import MessageStatus as S
 from tui.emulator.faults import Operation
@@ -44,22 +45,6 @@ def no_retries(world: World) -> None:
 
 def sends_alive() -> list[asyncio.Task[object]]:
     return [t for t in asyncio.all_tasks() if "BulkSend._attempt" in repr(t.get_coro())]
-
-
-class FakeTime:
-    """A clock that moves only when the bulk send sleeps; each sleep is recorded."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-        await asyncio.sleep(0)
 
 
 async def test_every_recipient_once(world: World) -> None:

@@ -49,6 +49,18 @@ async def fill(pilot, pane: ComposePane, to: str, body: str, sender: str | None 
     await pilot.pause()
 
 
+async def send_and_wait_for_sid(pilot, app):  # type: ignore[no-untyped-def]
+    """ctrl+s, then the list once its one row has Twilio's SID."""
+    await pilot.press("ctrl+s")
+    listing = message_list(app)
+    await wait_for(
+        pilot,
+        lambda: listing.window.total == 1 and listing.window.row(0).sid is not None,
+        "the sent row",
+    )
+    return listing
+
+
 async def test_the_counter_follows_gsm_extension_and_emoji_bodies(make_app) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -185,13 +197,7 @@ async def test_redact_blanks_the_body_after_asking(make_app) -> None:
     async with app.run_test(size=SIZE) as pilot:
         pane = await ready(pilot, app)
         await fill(pilot, pane, TO, "secret 4321")
-        await pilot.press("ctrl+s")
-        listing = message_list(app)
-        await wait_for(
-            pilot,
-            lambda: listing.window.total == 1 and listing.window.row(0).sid is not None,
-            "the sent row",
-        )
+        listing = await send_and_wait_for_sid(pilot, app)
         listing.focus()
         await pilot.press("b")
         await wait_for(pilot, lambda: isinstance(app.screen, ChoiceScreen), "the question")
@@ -258,13 +264,7 @@ async def test_copy_and_open_show_the_text_over_ssh(make_app, monkeypatch) -> No
     async with app.run_test(size=SIZE) as pilot:
         pane = await ready(pilot, app)
         await fill(pilot, pane, TO, "hello")
-        await pilot.press("ctrl+s")
-        listing = message_list(app)
-        await wait_for(
-            pilot,
-            lambda: listing.window.total == 1 and listing.window.row(0).sid is not None,
-            "the sent row",
-        )
+        listing = await send_and_wait_for_sid(pilot, app)
         sid = listing.window.row(0).sid
         listing.focus()
         await pilot.press("y")
