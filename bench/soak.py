@@ -193,14 +193,10 @@ def install_ledger(ledger: CallbackLedger) -> None:
 # --- probes in the console's loop -------------------------------------------------------
 
 
-class LagProbe:
-    """How late `asyncio.sleep(0.05)` wakes, with when (seconds since `t0`)."""
+class Background:
+    """A sampling loop (`_run`) started and stopped with the run."""
 
-    def __init__(self, t0: float) -> None:
-        self.t0 = t0
-        self.at = array("d")
-        self.lag_ms = array("d")
-        self._task: asyncio.Task[None] | None = None
+    _task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run())
@@ -210,6 +206,18 @@ class LagProbe:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+
+    async def _run(self) -> None:
+        raise NotImplementedError
+
+
+class LagProbe(Background):
+    """How late `asyncio.sleep(0.05)` wakes, with when (seconds since `t0`)."""
+
+    def __init__(self, t0: float) -> None:
+        self.t0 = t0
+        self.at = array("d")
+        self.lag_ms = array("d")
 
     async def _run(self) -> None:
         while True:
@@ -302,7 +310,7 @@ class GcProbe:
         }
 
 
-class Sampler:
+class Sampler(Background):
     """RSS and CPU of the console and the writer process every SAMPLE_EVERY seconds."""
 
     def __init__(self, t0: float, writer_pid: int, app: MsgwatchApp) -> None:
@@ -310,7 +318,6 @@ class Sampler:
         self.writer_pid = writer_pid
         self.app = app
         self.samples: list[dict[str, float]] = []
-        self._task: asyncio.Task[None] | None = None
 
     def sample(self) -> dict[str, float]:
         rss, hwm = memory()
@@ -331,15 +338,6 @@ class Sampler:
         }
         self.samples.append(s)
         return s
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run())
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
 
     async def _run(self) -> None:
         n = 1

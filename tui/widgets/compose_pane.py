@@ -336,23 +336,27 @@ class ComposePane(VerticalScroll):
     def _body_changed(self) -> None:
         self._refresh_body()
 
+    def _note_parsed(self, field: str, parse: Callable[[], object], said: str) -> None:
+        """`said` under `field` if `parse()` reads something, nothing if it reads nothing,
+        the DraftError's sentence if it cannot."""
+        try:
+            value = parse()
+        except DraftError as exc:
+            self._note(field, Note(exc.message, ok=False))
+            return
+        self._note(field, Note(said.format(value=value)) if value else None)
+
     @on(Input.Changed, "#compose-media")
     def _media_changed(self, event: Input.Changed) -> None:
-        try:
-            urls = parse_media(event.value)
-        except DraftError as exc:
-            self._note("MediaUrl", Note(exc.message, ok=False))
-            return
-        self._note("MediaUrl", Note(f"{len(urls)} media URL(s): MMS") if urls else None)
+        self._note_parsed(
+            "MediaUrl", lambda: len(parse_media(event.value)), "{value} media URL(s): MMS"
+        )
 
     @on(Input.Changed, "#compose-validity")
     def _validity_changed(self, event: Input.Changed) -> None:
-        try:
-            seconds = parse_validity(event.value)
-        except DraftError as exc:
-            self._note("ValidityPeriod", Note(exc.message, ok=False))
-            return
-        self._note("ValidityPeriod", Note(f"{seconds} s in the queue at most") if seconds else None)
+        self._note_parsed(
+            "ValidityPeriod", lambda: parse_validity(event.value), "{value} s in the queue at most"
+        )
 
     @on(Checkbox.Changed, "#compose-schedule")
     def _schedule_toggled(self, event: Checkbox.Changed) -> None:
