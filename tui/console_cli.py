@@ -15,6 +15,7 @@ from platformdirs import user_log_dir
 
 from tui.config import ConfigError, load_config
 from tui.emulator.scenarios import PRESETS
+from tui.server.request_log import LineFormatter
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -58,7 +59,7 @@ def _log_to_file() -> Path:
 def log_to(path: Path) -> None:
     """The console's logging: INFO to `path`, the receiver's per-callback lines off."""
     handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler.setFormatter(LineFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)

@@ -22,6 +22,7 @@ from platformdirs import user_data_dir
 from tui.config import ConfigError, load_config
 from tui.domain.masking import mask_secret
 from tui.server.receiver import Receiver, ReceiverConfig
+from tui.server.request_log import LineFormatter
 from tui.server.runner import ReceiverServer, UnsafeBindError
 from tui.server.verify import SignatureConfig
 from tui.services.lifecycle import Lifecycle
@@ -146,11 +147,9 @@ async def _start_reconciler(store: Store, public_url: str | None) -> Reconciler 
 
 
 def run(args: argparse.Namespace) -> int:
-    logging.basicConfig(
-        level=logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-        stream=sys.stderr,
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(LineFormatter())
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
     with asyncio.Runner(loop_factory=_loop_factory()) as runner:
         return runner.run(_serve(args))
 

@@ -32,6 +32,7 @@ from tui.emulator.model import API_VERSION
 from tui.screens.detail import DetailScreen
 from tui.screens.rejected import RejectedScreen
 from tui.server.receiver import Receiver, ReceiverConfig
+from tui.server.request_log import LineFormatter
 from tui.server.runner import ReceiverServer
 from tui.server.verify import SignatureConfig
 from tui.services.demo_traffic import SENDERS
@@ -282,9 +283,14 @@ async def test_a_forged_webhook_cannot_write_controls_into_the_log(
     finally:
         await server.stop()
         await store.close()
-    # Formatted as `msgwatch serve` formats its stderr lines.
-    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
-    lines = [formatter.format(r) for r in caplog.records if r.name.startswith("msgwatch")]
+    # Formatted as `msgwatch serve` formats its stderr lines (a batch of lines per record).
+    formatter = LineFormatter()
+    lines = [
+        line
+        for r in caplog.records
+        if r.name.startswith("msgwatch")
+        for line in formatter.format(r).split("\n")
+    ]
     assert len([line for line in lines if "rejected" in line]) == 2
     for line in lines:
         found = FORBIDDEN.search(line)

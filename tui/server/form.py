@@ -19,7 +19,14 @@ MAX_FIELDS = 500
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
 
+# Media types (as aiohttp's request.content_type gives them: lower case, no parameters).
+ACCEPTED_TYPES = frozenset({FORM, JSON})
+
 Pairs = tuple[tuple[str, str], ...]
+
+
+def unsupported_type(kind: str) -> str:
+    return f"Expected {FORM} (or JSON with bodySHA256), got {kind or 'none'}."
 
 
 class BadRequest(Exception):
@@ -74,8 +81,7 @@ def read_webhook(method: str, content_type: str, body: bytes, query_string: str)
     if kind == JSON:
         return Webhook((), body, True, _json_fields(body))
     if kind != FORM:
-        shown = kind or "none"
-        raise BadRequest(415, f"Expected {FORM} (or JSON with bodySHA256), got {shown}.")
+        raise BadRequest(415, unsupported_type(kind))
     try:
         text = body.decode("ascii")  # a urlencoded body is ASCII; anything else is not a form
     except UnicodeDecodeError:

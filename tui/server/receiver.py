@@ -4,6 +4,10 @@ POST/GET /message-status   status callbacks (the path of the seed's sample app)
 POST/GET /incoming         inbound messages; answers TwiML
 GET      /healthz          JSON: uptime, callbacks received and rejected, last callback age
 
+The event loop reads a request, refuses what is not a webhook (413, 415), and hands the
+raw parts to the store; parsing, the signature check and the facts are made in the writer
+process, in the batch that stores them (see webhook.py).
+
 An acknowledgement is a promise: 200 is sent only after the event is committed (group
 commit, synchronous=FULL). A storage failure answers 500, so a `#rp=5xx` retry policy can
 deliver it again; 429 is never used (Twilio does not back off on it: error 11217).
@@ -14,16 +18,18 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
 from aiohttp import web
 
-from tui.domain.facts import facts_from_callback, first
-from tui.store import EventKind, IncomingEvent, Store
+from tui.domain.signature import SIGNATURE_HEADER
+from tui.store import EventKind, Store
 
-from .form import MAX_BODY_BYTES, BadRequest, read_webhook
-from .verify import SignatureConfig, checked_url, verify
+from .form import ACCEPTED_TYPES, MAX_BODY_BYTES, unsupported_type
+from .request_log import RequestLog
+from .verify import SignatureConfig
+from .webhook import RawWebhook, WebhookNote, prepare_webhook
 
 log = logging.getLogger("msgwatch.receiver")
 
@@ -46,6 +52,15 @@ def loggable(value: str | None) -> str | None:
     if value is None or (value.isascii() and value.isprintable()):
         return value
     return ascii(value)
+
+
+def seen_url(request: web.Request) -> str | None:
+    """The URL as this server saw it (a yarl URL: only built when there is no public
+    URL), or None when the Host header cannot form one ("x:99999", "a]b")."""
+    try:
+        return str(request.url)
+    except ValueError:
+        return None
 
 
 @dataclass
@@ -87,6 +102,7 @@ class Receiver:
         self.store = store
         self.config = config
         self.stats = ReceiverStats()
+        self.requests = RequestLog(log)
 
     def build_app(self) -> web.Application:
         app = web.Application(client_max_size=MAX_BODY_BYTES + 1)
@@ -112,91 +128,70 @@ class Receiver:
 
     async def handle(self, request: web.Request, kind: EventKind) -> web.Response:
         started = time.perf_counter()
-        try:
-            body = await request.read() if request.method == "POST" else b""
-            webhook = read_webhook(
-                request.method, request.content_type, body, request.rel_url.raw_query_string
-            )
-        except web.HTTPRequestEntityTooLarge:
-            return self._refuse(413, f"The body is larger than {MAX_BODY_BYTES // 1024} KiB.")
-        except BadRequest as exc:
-            return self._refuse(exc.status, exc.message)
-
-        public = self.config.signature.public_url
-        try:
-            # str(request.url) builds a yarl URL: only worth it when there is no public URL.
-            seen = public if public else str(request.url)
-            url = checked_url(public, seen, request.raw_path)
-        except ValueError:
-            # A Host header no URL can hold ("x:99999", "a]b"): no signature can match the
-            # bare path, so the request is rejected (and kept) like any other forgery.
-            url = request.raw_path
-        verdict = verify(self.config.signature, webhook, request.headers, url)
-        params = webhook.fields
-        headers = tuple((h, request.headers[h]) for h in KEPT_HEADERS if h in request.headers)
-        facts = facts_from_callback(params)
-        if kind is EventKind.INBOUND and facts.status_raw is None:
-            # An inbound webhook is a received message even when SmsStatus is left out.
-            facts = replace(facts, status_raw="received", direction="inbound")
-        event = IncomingEvent(
+        headers = request.headers
+        if request.method == "POST":
+            try:
+                body = await request.read()
+            except web.HTTPRequestEntityTooLarge:
+                return self._refuse(413, f"The body is larger than {MAX_BODY_BYTES // 1024} KiB.")
+            content_type = request.content_type
+            if content_type not in ACCEPTED_TYPES:
+                return self._refuse(415, unsupported_type(content_type))
+        else:
+            body, content_type = b"", ""
+        config = self.config
+        raw = RawWebhook(
             kind=kind,
-            facts=facts,
-            params=params,
+            method=request.method,
+            content_type=content_type,
+            body=body,
+            query=request.rel_url.raw_query_string,
+            raw_path=request.raw_path,
+            seen_url="" if config.signature.public_url else seen_url(request),
+            signature=headers.get(SIGNATURE_HEADER),
+            headers=tuple((h, headers[h]) for h in KEPT_HEADERS if h in headers),
             received_at=time.time(),
-            signature=verdict.verdict,
-            # An empty ?lid= is no local id: stored as "", a second one broke the unique
-            # index (a 500 Twilio would retry for ever).
-            local_id=request.rel_url.query.get("lid") or None,
-            headers=headers,
-            idempotency_token=request.headers.get("I-Twilio-Idempotency-Token"),
-            rejected_reason=verdict.reason,
-            checked_url=url,
+            config=config.signature,
+            log_body=config.log_bodies,
         )
-        if verdict.accepted:
-            problem = self._missing_fields(kind, event)
-            if problem:
-                return self._refuse(400, problem)
         try:
-            result = await self.store.ingest(event)
+            outcome = await self.store.ingest_prepared(prepare_webhook, raw)
         except Exception as exc:  # the promise cannot be kept: let Twilio retry
             self.stats.storage_errors += 1
             log.error("storage failed, answering 500: %s", type(exc).__name__)
             return web.Response(status=500, text="storage unavailable")
+        note: WebhookNote = outcome.note
+        if outcome.result is None:  # refused in the writer process: nothing was stored
+            return self._refuse(note.status, note.message)
         latency_ms = (time.perf_counter() - started) * 1000
-        if not verdict.accepted:
+        if note.status == 403:
             self.stats.rejected += 1
-            log.warning(
-                "rejected %s sid=%s reason=%s",
-                kind.value, loggable(facts.sid), loggable(verdict.reason),
-            )  # fmt: skip
+            self.requests.add(
+                logging.WARNING,
+                f"rejected {kind.value} sid={loggable(note.sid)} reason={loggable(note.message)}",
+            )
             return web.Response(status=403, text="signature rejected")
         self.stats.received += 1
         self.stats.last_callback = time.monotonic()
-        body_note = f" body={facts.body!r}" if self.config.log_bodies and facts.body else ""
-        log.info(
-            "%s sid=%s status=%s verdict=%s dup=%s latency_ms=%.1f%s",
-            kind.value, loggable(facts.sid), loggable(facts.status_raw), verdict.verdict.value,
-            result.duplicate, latency_ms, body_note,
-        )  # fmt: skip
+        body_note = f" body={note.body!r}" if note.body else ""
+        self.requests.add(
+            logging.INFO,
+            f"{kind.value} sid={loggable(note.sid)} status={loggable(note.status_raw)} "
+            f"verdict={note.verdict} dup={outcome.result.duplicate} "
+            f"latency_ms={latency_ms:.1f}{body_note}",
+        )
         if kind is EventKind.INBOUND:
             return web.Response(text=self._twiml(), content_type="text/xml")
         return web.Response(status=200)
 
-    def _missing_fields(self, kind: EventKind, event: IncomingEvent) -> str | None:
-        if not event.facts.sid:
-            return "MessageSid is missing."
-        if (
-            kind is EventKind.CALLBACK
-            and not first(event.params, "MessageStatus")
-            and not first(event.params, "SmsStatus")
-        ):
-            return "MessageStatus is missing."
-        return None
-
     def _refuse(self, status: int, message: str) -> web.Response:
         self.stats.bad_requests += 1
-        log.info("refused %d: %s", status, loggable(message))
+        self.requests.add(logging.INFO, f"refused {status}: {loggable(message)}")
         return web.Response(status=status, text=message)
+
+    def close(self) -> None:
+        """Write the log lines still kept."""
+        self.requests.flush()
 
     def _twiml(self) -> str:
         if not self.config.auto_reply:

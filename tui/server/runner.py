@@ -60,3 +60,4 @@ class ReceiverServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        self.receiver.close()

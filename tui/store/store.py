@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 import aiosqlite
 
@@ -43,17 +43,20 @@ from .records import (
     LocalMessage,
     MessageFilter,
     Page,
+    Prepared,
+    PreparedResult,
     StoredEvent,
     StoredMessage,
+    Unprepared,
 )
 from .schema import LATEST_VERSION, SchemaError, migration_steps
 from .triage_queries import FailureGroupRow
 from .writer_process import WriterProcess
 
-WriteOp = IncomingEvent | LocalMessage | StoreEdit
-# IngestResult for an event; a message id for a local send or an edit that changed one;
-# None for an edit that changed no message.
-WriteResult = IngestResult | int | None
+WriteOp = IncomingEvent | Unprepared | LocalMessage | StoreEdit
+# IngestResult for an event (wrapped in a PreparedResult for an Unprepared one); a message
+# id for a local send or an edit that changed one; None for an edit that changed nothing.
+WriteResult = IngestResult | PreparedResult | int | None
 
 # Page cache per connection, in KiB (negative = KiB for SQLite). The de-dup and SID
 # indexes have random keys, so every write lands on a different page of them; SQLite's
@@ -202,6 +205,8 @@ class Store:
     def _publish(self, results: Sequence[WriteResult]) -> None:
         changes: list[Change] = []
         for r in results:
+            if isinstance(r, PreparedResult):
+                r = r.result
             if isinstance(r, int):  # a local send or edit: followers re-read the row
                 changes.append(Change(r, None))
             elif r is not None and r.changed and r.message_id is not None:
@@ -237,6 +242,12 @@ class Store:
     async def ingest(self, event: IncomingEvent) -> IngestResult:
         result = await self._writer.submit(event)
         assert isinstance(result, IngestResult)
+        return result
+
+    async def ingest_prepared(self, prepare: Callable[[Any], Prepared], raw: Any) -> PreparedResult:
+        """Store the event `prepare(raw)` makes in the writer process (see Unprepared)."""
+        result = await self._writer.submit(Unprepared(prepare, raw))
+        assert isinstance(result, PreparedResult)
         return result
 
     async def record_local(self, local: LocalMessage) -> int:
@@ -404,17 +415,35 @@ def _apply_batch(conn: sqlite3.Connection, ops: Sequence[WriteOp]) -> list[Write
     """Apply ops in order inside the writer's transaction; runs of events go together."""
     results: list[WriteResult] = []
     run: list[IncomingEvent] = []
+    # Per op of the run: the note of its Unprepared (wrapped around its result), or None.
+    notes: list[tuple[Any] | None] = []
+
+    def flush() -> None:
+        if not run:
+            return
+        for note, result in zip(notes, ingest_events(conn, run), strict=True):
+            results.append(result if note is None else PreparedResult(note[0], result))
+        run.clear()
+        notes.clear()
+
     for op in ops:
+        if isinstance(op, Unprepared):
+            prepared = op.prepare(op.raw)
+            if prepared.event is None:  # refused: nothing to store, in its place in order
+                flush()
+                results.append(PreparedResult(prepared.note, None))
+            else:
+                run.append(prepared.event)
+                notes.append((prepared.note,))
+            continue
         if isinstance(op, IncomingEvent):
             run.append(op)
+            notes.append(None)
             continue
-        if run:
-            results.extend(ingest_events(conn, run))
-            run = []
+        flush()
         if isinstance(op, LocalMessage):
             results.append(insert_local(conn, op))
         else:
             results.append(apply_edit(conn, op))
-    if run:
-        results.extend(ingest_events(conn, run))
+    flush()
     return results
