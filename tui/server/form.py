@@ -61,8 +61,10 @@ def parse_pairs(text: str, what: str) -> Pairs:
             if not part:
                 continue
             name, _, value = part.partition("=")
-            if "%" in part or "+" in part:
+            # Apart: in Twilio's forms only values are encoded (the "+" of a number).
+            if "%" in name or "+" in name:
                 name = unquote_plus(name, errors="strict")
+            if "%" in value or "+" in value:
                 value = unquote_plus(value, errors="strict")
             pairs.append((name, value))
     except UnicodeDecodeError:
