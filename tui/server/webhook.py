@@ -9,6 +9,7 @@ answers with what comes back.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import replace
 from typing import NamedTuple
 from urllib.parse import parse_qsl
@@ -58,14 +59,13 @@ def prepare_webhook(raw: RawWebhook) -> Prepared:
         webhook = read_webhook(raw.method, raw.content_type, raw.body, raw.query)
     except BadRequest as exc:
         return Prepared(None, WebhookNote(exc.status, exc.message, None, None, "", None))
-    try:
-        if raw.seen_url is None and not raw.config.public_url:
-            raise ValueError("no URL")
-        url = checked_url(raw.config.public_url, raw.seen_url or "", raw.raw_path)
-    except ValueError:
-        # A Host header no URL can hold ("x:99999", "a]b"): no signature can match the
-        # bare path, so the request is rejected (and kept) like any other forgery.
-        url = raw.raw_path
+    # A Host header no URL can hold ("x:99999", "a]b") leaves the bare path: no signature
+    # can match it, so the request is rejected (and kept) like any other forgery.
+    url = raw.raw_path
+    public = raw.config.public_url
+    if public or raw.seen_url is not None:
+        with suppress(ValueError):
+            url = checked_url(public, raw.seen_url or "", raw.raw_path)
     headers = dict(raw.headers)
     if raw.signature is not None:
         headers[SIGNATURE_HEADER] = raw.signature
