@@ -237,6 +237,19 @@ async def test_event_without_sid_or_local_id_is_kept_unattached(store: Store) ->
     assert result.message_id is None and result.event_id is not None
 
 
+async def test_redelivery_of_an_unattached_event_is_a_duplicate(store: Store) -> None:
+    """De-duplication looks among the events of the batch's messages; one attached to
+    no message must be found all the same, by token and by content."""
+    await store.ingest(callback(None, "sent", token="loose-1", at=1))
+    await store.ingest(callback(None, "failed", at=1))
+    # A rejected copy (unattached, without keys) must not hide the original either.
+    await store.ingest(callback(None, "failed", at=2, signature=SignatureVerdict.INVALID))
+    by_token = await store.ingest(callback(None, "sent", token="loose-1", at=3, extra=[TO]))
+    by_content = await store.ingest(callback(None, "failed", at=4))
+    different = await store.ingest(callback(None, "delivered", at=5))
+    assert by_token.duplicate and by_content.duplicate and not different.duplicate
+
+
 async def test_concurrent_writers_share_commits(store: Store) -> None:
     events = [callback(sid(n), "sent") for n in range(300)]
     results = await asyncio.gather(*(store.ingest(e) for e in events))

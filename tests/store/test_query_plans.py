@@ -125,6 +125,8 @@ async def test_writes_use_indexes(store: Store) -> None:
         lambda: store.ingest(callback(sid(50), "sent", local_id="L1")),  # both
         lambda: store.ingest(callback(sid(3), "sent", token="t3")),  # duplicate by token
         lambda: store.ingest(callback(sid(1), "delivered")),  # duplicate by content
+        lambda: store.ingest(callback(None, "sent", token="u")),  # attached to nothing
+        lambda: store.ingest(callback(None, "sent", token="u")),  # ... and its copy
     ]
     plans = await plans_of(store, calls, writer=True)
     assert len(plans) >= 2 * len(calls)

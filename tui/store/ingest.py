@@ -65,16 +65,13 @@ _INSERT_EVENT = (
     "idempotency_token, content_hash, params, headers) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+_SELECT_KEYS = "SELECT id, idempotency_token, content_hash FROM events"
 _INSERT_MEDIA = "INSERT OR IGNORE INTO media (message_id, idx, url) VALUES (?, ?, ?)"
-# A redelivery counted on the event it repeats, found by the key that matched (each key is
-# unique among stored events). max(): arrivals from two processes may commit out of order.
-_COUNT_SAME_REQUEST = (
+# A redelivery counted on the event it repeats. max(): arrivals from two processes may
+# commit out of order.
+_COUNT_DUPLICATE = (
     "UPDATE events SET duplicates = duplicates + 1, "
-    "last_duplicate_at = max(coalesce(last_duplicate_at, ?1), ?1) WHERE idempotency_token = ?2"
-)
-_COUNT_SAME_CONTENT = (
-    "UPDATE events SET duplicates = duplicates + 1, "
-    "last_duplicate_at = max(coalesce(last_duplicate_at, ?1), ?1) WHERE content_hash = ?2"
+    "last_duplicate_at = max(coalesce(last_duplicate_at, ?1), ?1) WHERE id = ?2"
 )
 
 # Fields copied from an observation whenever it carries them (status and error excluded).
@@ -124,7 +121,7 @@ def event_keys(event: IncomingEvent) -> tuple[str | None, str | None]:
     if event.rejected:
         return None, None
     salted = (("#kind", event.kind.value), ("#lid", event.local_id or ""), *event.params)
-    return event.idempotency_token, content_key(salted)
+    return storable(event.idempotency_token), content_key(salted)
 
 
 @dataclass(slots=True)
@@ -177,21 +174,52 @@ def _any_of(arms: Sequence[tuple[str, Sequence[object]]]) -> tuple[str, list[obj
     return " OR ".join(clauses), params
 
 
-def _existing_keys(
-    conn: sqlite3.Connection, tokens: list[str], hashes: list[str]
-) -> tuple[set[str], set[str]]:
-    where, params = _any_of([("idempotency_token", tokens), ("content_hash", hashes)])
-    found_tokens: set[str] = set()
-    found_hashes: set[str] = set()
-    if not where:
-        return found_tokens, found_hashes
-    sql = f"SELECT idempotency_token, content_hash FROM events WHERE {where}"
-    for token, digest in conn.execute(sql, params):
-        if token is not None:
-            found_tokens.add(token)
-        if digest is not None:
-            found_hashes.add(digest)
-    return found_tokens, found_hashes
+def _known_keys(
+    conn: sqlite3.Connection, message_ids: Sequence[int], tokens: list[str], hashes: list[str]
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Stored event ids by idempotency token and by content hash, for the given keys.
+
+    A redelivery carries the same parameters, hence the same SID, so its original is among
+    the events of the messages this batch touches; accepted events attached to no message
+    have their own small indexes. Looking only there spares a table-wide index on random
+    keys, which cost two B-tree pages per stored callback.
+    """
+    by_token: dict[str, int] = {}
+    by_hash: dict[str, int] = {}
+    keys_where, key_params = _any_of([("idempotency_token", tokens), ("content_hash", hashes)])
+    if not keys_where:
+        return by_token, by_hash
+    queries: list[tuple[str, list[object]]] = []
+    if message_ids:
+        marks = ", ".join("?" for _ in message_ids)
+        queries.append(
+            (
+                f"{_SELECT_KEYS} WHERE message_id IN ({marks}) AND ({keys_where})",
+                [*message_ids, *key_params],
+            )
+        )
+    # One query per key, each naming its partial index: without statistics SQLite would
+    # rather walk events_by_message through every unattached event, rejected ones included.
+    for column, index, values in (
+        ("idempotency_token", "events_loose_token", tokens),
+        ("content_hash", "events_loose_content", hashes),
+    ):
+        if values:
+            marks = ", ".join("?" for _ in values)
+            queries.append(
+                (
+                    f"SELECT id, idempotency_token, content_hash FROM events INDEXED BY {index} "
+                    f"WHERE message_id IS NULL AND {column} IS NOT NULL AND {column} IN ({marks})",
+                    [*values],
+                )
+            )
+    for sql, params in queries:
+        for event_id, token, digest in conn.execute(sql, params):
+            if token is not None:
+                by_token.setdefault(token, event_id)
+            if digest is not None:
+                by_hash.setdefault(digest, event_id)
+    return by_token, by_hash
 
 
 def _open_batch(conn: sqlite3.Connection, sids: Iterable[str], local_ids: Iterable[str]) -> _Batch:
@@ -289,7 +317,7 @@ def _event_row(
         event.signature.value,
         storable(reason),
         storable(event.checked_url),
-        storable(keys[0]),
+        keys[0],
         keys[1],
         # ASCII JSON: exact and always storable, even for text that was not valid UTF-8.
         json.dumps(event.params),
@@ -300,45 +328,40 @@ def _event_row(
 def ingest_events(conn: sqlite3.Connection, events: Sequence[IncomingEvent]) -> list[IngestResult]:
     """Store `events` (in arrival order) and fold the accepted ones into their messages."""
     keys = [event_keys(e) for e in events]
-    tokens = sorted({t for t, _ in keys if t})
-    hashes = sorted({h for _, h in keys if h})
-    seen_tokens, seen_hashes = _existing_keys(conn, tokens, hashes)
-
-    duplicate: list[bool] = []
-    # (arrival time, key) of each redelivery, by the key that identified it; the token
-    # wins, as it is Twilio's own word that two requests are one.
-    by_token: list[tuple[float, str]] = []
-    by_content: list[tuple[float, str]] = []
-    for event, (token, digest) in zip(events, keys, strict=True):
-        if token is not None and token in seen_tokens:
-            by_token.append((event.received_at, token))
-            duplicate.append(True)
-        elif digest is not None and digest in seen_hashes:
-            by_content.append((event.received_at, digest))
-            duplicate.append(True)
-        else:  # a second copy inside this same batch is a duplicate too
-            duplicate.append(False)
-            if token is not None:
-                seen_tokens.add(token)
-            if digest is not None:
-                seen_hashes.add(digest)
-
-    live = [e for e, dup in zip(events, duplicate, strict=True) if not dup and not e.rejected]
+    accepted = [e for e in events if not e.rejected]
     batch = _open_batch(
         conn,
-        (e.facts.sid for e in live if e.facts.sid),
-        (e.local_id for e in live if e.local_id),
+        (e.facts.sid for e in accepted if e.facts.sid),
+        (e.local_id for e in accepted if e.local_id),
     )
-
+    known_tokens, known_hashes = _known_keys(
+        conn,
+        sorted(batch.loaded),
+        sorted({t for t, _ in keys if t}),
+        sorted({h for _, h in keys if h}),
+    )
+    # (arrival time, id of the event it repeats) of each redelivery.
+    redeliveries: list[tuple[float, int]] = []
     results: list[IngestResult] = []
     event_rows: list[tuple[Any, ...]] = []
     media_rows: list[tuple[int, int, str]] = []
-    for event, dup, key in zip(events, duplicate, keys, strict=True):
+    for event, key in zip(events, keys, strict=True):
         facts = event.facts
-        if dup:
+        token, digest = key
+        # The token wins, as it is Twilio's own word that two requests are one.
+        original = known_tokens.get(token) if token is not None else None
+        if original is None and digest is not None:
+            original = known_hashes.get(digest)
+        if original is not None:
+            redeliveries.append((event.received_at, original))
             results.append(IngestResult(None, True, event.rejected, None, None, False, True))
             continue
         event_id = batch.take_event_id()
+        # A second copy later in this same batch is a redelivery of this one.
+        if token is not None:
+            known_tokens[token] = event_id
+        if digest is not None:
+            known_hashes[digest] = event_id
         row = None if event.rejected else batch.find(facts.sid, event.local_id)
         if row is None and (event.rejected or not (facts.sid or event.local_id)):
             # Kept for the record (and to explain a misconfigured URL), applied to nothing.
@@ -375,10 +398,8 @@ def ingest_events(conn: sqlite3.Connection, events: Sequence[IncomingEvent]) -> 
 
     _write(conn, batch, event_rows, media_rows)
     # After the inserts, so that a copy of an event earlier in this same batch finds it.
-    if by_token:
-        conn.executemany(_COUNT_SAME_REQUEST, by_token)
-    if by_content:
-        conn.executemany(_COUNT_SAME_CONTENT, by_content)
+    if redeliveries:
+        conn.executemany(_COUNT_DUPLICATE, redeliveries)
     return results
 
 

@@ -137,7 +137,22 @@ CREATE INDEX events_rejected_by_local ON events (local_id)
     WHERE rejected_reason IS NOT NULL AND local_id IS NOT NULL;
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
+# v5: de-duplication looks among the events of the messages a batch touches, not in two
+# table-wide unique indexes. A redelivery names the same SID (its parameters are the same),
+# so it always belongs to the same message; the global indexes on random 36- and 64-character
+# keys dirtied two B-tree pages per callback, half of what each commit wrote (measured:
+# 82 -> 42 WAL pages per batch of 25). Accepted events attached to no message (no SID, or
+# their message was deleted) keep small partial indexes, so they are still found.
+_V5 = """
+DROP INDEX events_token;
+DROP INDEX events_content;
+CREATE INDEX events_loose_token ON events (idempotency_token)
+    WHERE message_id IS NULL AND idempotency_token IS NOT NULL;
+CREATE INDEX events_loose_content ON events (content_hash)
+    WHERE message_id IS NULL AND content_hash IS NOT NULL;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
 LATEST_VERSION = len(MIGRATIONS)
 
 
