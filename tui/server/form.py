@@ -46,6 +46,15 @@ class Webhook:
     fields: Pairs  # what the webhook says: the form, the query (GET), or the JSON object
 
 
+def _unquote(text: str) -> str:
+    """`unquote_plus(text, errors="strict")`. Most encoded values in a callback are phone
+    numbers whose only escape is the "+" ("%2B14155550100"): when every "%" starts a "%2B"
+    and there is no "+" (a space), one replace gives the same text, 8x faster."""
+    if "+" not in text and text.count("%") == text.count("%2B"):
+        return text.replace("%2B", "+")
+    return unquote_plus(text, errors="strict")
+
+
 def parse_pairs(text: str, what: str) -> Pairs:
     """`parse_qsl(text, keep_blank_values=True, errors="strict")`, four times faster.
 
@@ -63,9 +72,9 @@ def parse_pairs(text: str, what: str) -> Pairs:
             name, _, value = part.partition("=")
             # Apart: in Twilio's forms only values are encoded (the "+" of a number).
             if "%" in name or "+" in name:
-                name = unquote_plus(name, errors="strict")
+                name = _unquote(name)
             if "%" in value or "+" in value:
-                value = unquote_plus(value, errors="strict")
+                value = _unquote(value)
             pairs.append((name, value))
     except UnicodeDecodeError:
         raise BadRequest(400, f"The {what} is not UTF-8 text.") from None
