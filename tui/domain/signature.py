@@ -117,7 +117,8 @@ def signing_string(url: str, params: Params) -> str:
 
 
 def _digest_b64(key: bytes, message: bytes, algorithm: Algorithm) -> bytes:
-    return base64.b64encode(hmac.digest(key, message, _DIGEST_NAMES[Algorithm(algorithm)]))
+    # A plain "HMAC_SHA1" finds its member too: a StrEnum member hashes as its value.
+    return base64.b64encode(hmac.digest(key, message, _DIGEST_NAMES[algorithm]))
 
 
 def compute_signature(

@@ -321,7 +321,7 @@ def _event_row(
         keys[1],
         # ASCII JSON: exact and always storable, even for text that was not valid UTF-8.
         json.dumps(event.params),
-        json.dumps(event.headers),
+        json.dumps(event.headers) if event.headers else "[]",
     )
 
 
