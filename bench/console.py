@@ -59,6 +59,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tui.domain.status import MessageStatus, rank  # noqa: E402
+from tui.store import LATEST_VERSION  # noqa: E402
 from tui.store.store import migrate  # noqa: E402
 
 if TYPE_CHECKING:
@@ -252,6 +253,12 @@ def ensure_database(rows: int, *, rebuild: bool = False) -> Path:
     """The cached database of `rows` messages, built when missing (or asked to)."""
     path = database_path(rows)
     if not rebuild and path.exists() and _built_rows(path) == rows:
+        # A cache built by an older schema is brought up to date once, here, rather than
+        # in every scratch copy, where the migration would be timed as part of the launch.
+        with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as conn:
+            if conn.execute("PRAGMA user_version").fetchone()[0] != LATEST_VERSION:
+                print(f"# migrating {path} to schema {LATEST_VERSION}...", flush=True)
+                migrate(conn)
         return path
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     building = path.with_name(path.name + ".building")
