@@ -208,8 +208,8 @@ def _known_keys(
             marks = ", ".join("?" for _ in values)
             queries.append(
                 (
-                    f"SELECT id, idempotency_token, content_hash FROM events INDEXED BY {index} "
-                    f"WHERE message_id IS NULL AND {column} IS NOT NULL AND {column} IN ({marks})",
+                    f"{_SELECT_KEYS} INDEXED BY {index} WHERE message_id IS NULL "
+                    f"AND {column} IS NOT NULL AND {column} IN ({marks})",
                     [*values],
                 )
             )

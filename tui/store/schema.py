@@ -141,7 +141,7 @@ CREATE INDEX events_rejected_by_local ON events (local_id)
 # table-wide unique indexes. A redelivery names the same SID (its parameters are the same),
 # so it always belongs to the same message; the global indexes on random 36- and 64-character
 # keys dirtied two B-tree pages per callback, half of what each commit wrote (measured:
-# 82 -> 42 WAL pages per batch of 25). Accepted events attached to no message (no SID, or
+# 82 -> 40 WAL pages per batch of 25). Accepted events attached to no message (no SID, or
 # their message was deleted) keep small partial indexes, so they are still found.
 _V5 = """
 DROP INDEX events_token;
