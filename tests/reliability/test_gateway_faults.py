@@ -42,7 +42,7 @@ from tui.emulator.scenarios import PRESETS, Latency, Scenario
 from tui.server.receiver import Receiver, ReceiverConfig
 from tui.server.runner import ReceiverServer
 from tui.server.verify import SignatureConfig
-from tui.services.bulk_send import BulkSend
+from tui.services.bulk_send import BulkSend, BulkSummary
 from tui.services.lifecycle import NOT_CREATED_AFTER, Draft, Lifecycle
 from tui.services.reconcile import Reconciler
 from tui.store import EventKind, MessageFilter, Store, StoredMessage
@@ -505,6 +505,18 @@ RECIPIENTS = [f"+447400123{n:03d}" for n in range(30)]
 TEMPLATE = Draft(to="", body="Platform 4 is closed tonight.")
 
 
+async def bulk_send(rig: Rig, pace: FakeTime) -> BulkSummary:
+    """TEMPLATE to every recipient at 50/s on `pace`'s clock; each one attempted."""
+    bulk = BulkSend(
+        rig.lifecycle, TEMPLATE, RECIPIENTS, rate=50, clock=pace.clock, sleep=pace.sleep
+    )
+    async with asyncio.timeout(DEADLINE):
+        summary = await bulk.run()
+    p = summary.progress
+    assert p.sent + p.refused + p.unknown == p.total == len(RECIPIENTS)
+    return summary
+
+
 async def test_a_bulk_send_through_429_storms_creates_each_message_at_most_once(
     tmp_path: Path,
 ) -> None:
@@ -517,14 +529,8 @@ async def test_a_bulk_send_through_429_storms_creates_each_message_at_most_once(
         faults.refuse(Operation.CREATE, retry_after=1, times=3)
         faults.refuse(Operation.CREATE, retry_after=30, times=2)
         pace = FakeTime()
-        bulk = BulkSend(
-            rig.lifecycle, TEMPLATE, RECIPIENTS, rate=50, clock=pace.clock, sleep=pace.sleep
-        )
-        async with asyncio.timeout(DEADLINE):
-            summary = await bulk.run()
-
+        summary = await bulk_send(rig, pace)
         p = summary.progress
-        assert p.sent + p.refused + p.unknown == p.total == len(RECIPIENTS)
         assert p.unknown == 0 and p.refused >= 2  # the two long Retry-Afters at least
         assert faults.pending == 0 and rig.sleeps.delays  # the gateway rode some out
         assert sum(pace.sleeps) >= 29  # a long Retry-After paused the whole run
@@ -564,14 +570,8 @@ async def test_a_bulk_send_with_lost_answers_is_reconciled_truthfully(
         assert rig.proxy is not None
         rig.proxy.plan = {RECIPIENTS[-2]: Reset.BEFORE, RECIPIENTS[-1]: Reset.AFTER}
         pace = FakeTime()
-        bulk = BulkSend(
-            rig.lifecycle, TEMPLATE, RECIPIENTS, rate=50, clock=pace.clock, sleep=pace.sleep
-        )
-        async with asyncio.timeout(DEADLINE):
-            summary = await bulk.run()
-
+        summary = await bulk_send(rig, pace)
         p = summary.progress
-        assert p.sent + p.refused + p.unknown == p.total == len(RECIPIENTS)
         assert p.refused == 0 and p.unknown >= 8  # more only if the machine was very slow
         assert faults.pending == 0 and len(rig.proxy.resets) == 2
         assert rig.sleeps.delays == []  # no create was ever replayed

@@ -89,6 +89,19 @@ def assert_no_secret_in(folder: Path, snapshots: dict[str, bytes]) -> list[str]:
     return looked
 
 
+async def leave_every_trace(
+    pilot: Pilot[None], app: MsgwatchApp, shots: Path, out: Path, db: Path
+) -> dict[str, bytes]:
+    """Screenshots, the export screen's file and every export, then the database as it is
+    while the session still runs (its WAL included)."""
+    await screenshot_detail(pilot, app, shots)
+    await export_from_screen(pilot, app, out / "screen.jsonl")
+    await exports(app, out)
+    running = snapshot(db)
+    assert any(name.startswith(f"{db.name}-wal") for name in running)
+    return running
+
+
 def snapshot(db: Path) -> dict[str, bytes]:
     """The database and its WAL and shared-memory files as they are now."""
     return {
@@ -252,12 +265,8 @@ async def test_a_demo_session_leaves_the_auth_token_nowhere(
         assert delivery is not None and delivery.status == 403
 
         await wait_for(pilot, lambda: message_list(app).window.total >= 4, "the rows")
-        await screenshot_detail(pilot, app, shots)
-        await export_from_screen(pilot, app, out / "screen.jsonl")
-        await exports(app, out)
         assert session.store is not None
-        running = snapshot(tmp_path / "console.db")
-        assert any(name.startswith("console.db-wal") for name in running)
+        running = await leave_every_trace(pilot, app, shots, out, tmp_path / "console.db")
     looked = assert_no_secret_in(tmp_path, running)
     assert {"console.db", "console.log", "main.svg", "detail.svg", "all.csv"} <= set(looked)
     assert_session_was_busy(tmp_path, console_log, "typed in the compose pane", "answer lost")
@@ -311,11 +320,7 @@ async def test_a_live_session_with_an_api_key_leaves_no_secret(
             assert rejected is not None and rejected.status == 403
 
             await wait_for(pilot, lambda: message_list(app).window.total >= 3, "the rows")
-            await screenshot_detail(pilot, app, shots)
-            await export_from_screen(pilot, app, out / "screen.jsonl")
-            await exports(app, out)
-            running = snapshot(tmp_path / "live.db")
-            assert any(name.startswith("live.db-wal") for name in running)
+            running = await leave_every_trace(pilot, app, shots, out, tmp_path / "live.db")
     finally:
         await local.stop()
     looked = assert_no_secret_in(tmp_path, running)
