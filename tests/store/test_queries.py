@@ -172,17 +172,80 @@ async def test_data_version_moves_on_commit(store: Store) -> None:
     assert await store.data_version() != before
 
 
-async def test_common_words_take_the_index_walk_and_agree(
-    store: Store, monkeypatch: pytest.MonkeyPatch
+async def fill_out_of_order(store: Store, n: int, late: int, seed: int) -> list[StoredMessage]:
+    """`n` messages whose rowids follow creation time except for `late` of them, which are
+    created late with old times (as a callback for an unseen, older message does)."""
+    rnd = random.Random(seed)
+    times = list(range(1_000, 1_000 + n))
+    late_times = rnd.sample(times, late)
+    on_time = [t for t in times if t not in set(late_times)]
+    for i, at in enumerate(on_time + late_times):
+        words = rnd.choice(["tacos", "pizza", "tacos pizza", "tea"])
+        await store.ingest(callback(sid(i), "sent", at=at, extra=[("Body", f"n{i} {words}")]))
+    return list((await store.page(limit=5000)).rows)
+
+
+@pytest.mark.parametrize("seed", range(6))
+async def test_the_text_window_agrees_with_sorting_every_match(
+    store: Store, monkeypatch: pytest.MonkeyPatch, seed: int
 ) -> None:
-    """The plan for words in many bodies (walk newest-first) returns the same pages as the
-    plan for rare words (sort the matches); a low threshold makes 'tacos' common here."""
+    """Pages of a body-words filter taken from the newest matches by rowid are exactly the
+    pages a full sort gives, however rowids and creation times disagree; when the window
+    cannot be proven to hold a page, the general query runs, and both paths are taken."""
     from tui.store import queries
 
-    rows = await fill(store)
+    rnd = random.Random(seed)
+    rows = await fill_out_of_order(store, n=150, late=rnd.choice([0, 3, 20]), seed=seed)
+    monkeypatch.setattr(queries, "TEXT_WINDOW", rnd.choice([3, 10, 40, 2000]))
+    outcomes: list[bool] = []
+    window_page = queries._text_window_page
+
+    async def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        found, common = await window_page(*args, **kwargs)
+        outcomes.append(found is not None)
+        return found, common
+
+    monkeypatch.setattr(queries, "_text_window_page", spy)
+    since = datetime.fromtimestamp(1_000 + rnd.randrange(150), UTC)
+    for flt in [
+        MessageFilter(text="tacos"),
+        MessageFilter(text="pizza tac"),
+        MessageFilter(text="tea", since=since),
+    ]:
+        expected = newest_first(
+            [
+                m
+                for m in rows
+                if all(
+                    any(w.startswith(t) for w in (m.body or "").split()) for t in flt.text.split()
+                )  # type: ignore[union-attr]
+                and (flt.since is None or m.created_at >= flt.since.timestamp())
+            ]
+        )
+        assert await walk(store, flt, rnd.choice([1, 7, 30])) == expected
+    assert any(outcomes), "the window should serve some pages"
+
+
+async def test_the_text_window_falls_back_when_a_late_message_belongs_on_the_page(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tui.store import queries
+
+    for i in range(10):
+        await store.ingest(callback(sid(i), "sent", at=1_000 + i, extra=[("Body", "tacos")]))
+    # Created last (highest rowid's neighbours are newer) but timed between rows 4 and 5.
+    await store.ingest(callback(sid(99), "sent", at=1_004.5, extra=[("Body", "tacos")]))
+    await store.ingest(callback(sid(10), "sent", at=1_010, extra=[("Body", "tacos")]))
+    monkeypatch.setattr(queries, "TEXT_WINDOW", 2)
+    conn = store._reader
+    match = queries.fts_query("tacos")
+    assert match is not None
     flt = MessageFilter(text="tacos")
-    sorted_plan = await walk(store, flt, 11)
-    monkeypatch.setattr(queries, "TEXT_SORT_LIMIT", 3)
-    assert await queries._text_is_common(store._reader, flt)
-    assert await walk(store, flt, 11) == sorted_plan
-    assert sorted_plan == newest_first([m for m in rows if "tacos" in (m.body or "")])
+    # Window = the two highest rowids (sid 10 and sid 99): sid 99 sorts below rows the window
+    # did not look at, so even a page of one (plus the row saying more follow) is not proven.
+    for limit in (1, 3):
+        found, common = await queries._text_window_page(conn, flt, match, None, limit)
+        assert found is None and common
+    page = await store.page(flt, limit=3)
+    assert [m.sid for m in page.rows] == [sid(10), sid(9), sid(8)]
+    assert await walk(store, flt, 1) == newest_first(list((await store.page(flt)).rows))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,12 +37,12 @@ _EVENT_COLUMNS = (
 
 Where = tuple[list[str], list[Any]]
 
-# Text search picks its plan by how many bodies match (measured at 200k messages):
-# - few matches: fetch them and sort by time (0.03 ms for a unique order code);
-# - many matches: walk the newest-first index and stop after a page (8 ms for a word in
-#   40% of bodies, where sorting every match took 87 ms).
-# Counting up to this many matches costs under 3 ms.
-TEXT_SORT_LIMIT = 2000
+# A filter on body words alone first reads this many of the newest matches by rowid
+# (FTS5 returns them in rowid order, ~25 ms at 1M messages for a word in 40% of bodies,
+# almost all of it merging the prefix's doclists) and proves that the page lies among
+# them; sorting every match by time instead took 170 ms there. Fewer matches than this
+# means the word is rare, and sorting all of them is cheap.
+TEXT_WINDOW = 2000
 
 
 def message_from_row(values: Sequence[Any]) -> StoredMessage:
@@ -145,14 +146,68 @@ async def _fetch_messages(
         return [message_from_row(values) async for values in cursor]
 
 
-async def _text_is_common(conn: aiosqlite.Connection, flt: MessageFilter) -> bool:
-    match = fts_query(flt.text or "")
-    if match is None:
-        return False
-    sql = "SELECT count(*) FROM (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? LIMIT ?)"
-    async with conn.execute(sql, [match, TEXT_SORT_LIMIT]) as cursor:
-        row = await cursor.fetchone()
-    return row is not None and int(row[0]) >= TEXT_SORT_LIMIT
+def _key_above(key: Cursor, *, strict_below: Cursor | None) -> Where:
+    clauses = ["(created_at, id) > (?, ?)"]
+    params: list[Any] = [key.created_at, key.id]
+    if strict_below is not None:
+        clauses.append("(created_at, id) < (?, ?)")
+        params.extend([strict_below.created_at, strict_below.id])
+    return clauses, params
+
+
+async def _text_window_page(
+    conn: aiosqlite.Connection, flt: MessageFilter, match: str, after: Cursor | None, limit: int
+) -> tuple[list[StoredMessage] | None, bool]:
+    """The rows of a body-words page taken from the newest `TEXT_WINDOW` matches by rowid.
+
+    Returns (rows, common): rows is None when the window cannot be shown to hold the page,
+    and the caller must run the general query; common says whether the window was full.
+    Rowids follow creation order almost always, but not by rule (a callback can create an
+    old message late), so the window is checked rather than trusted: it holds the page if
+    no message outside its rowid range sorts between the page's last row and `after`.
+    """
+    # Below a cursor, later matches are (nearly always) the ones with smaller rowids.
+    below = after.id if after is not None else None
+    fts_sql = "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?"
+    fts_params: list[Any] = [match]
+    if below is not None:
+        fts_sql += " AND rowid < ?"
+        fts_params.append(below)
+    fts_sql += " ORDER BY rowid DESC LIMIT ?"
+    ids = [int(r[0]) for r in await conn.execute_fetchall(fts_sql, [*fts_params, TEXT_WINDOW])]
+    common = len(ids) == TEXT_WINDOW
+    low = ids[-1] if common else None  # matches under this rowid were not looked at
+
+    clauses, params = where_clause(replace(flt, text=None))
+    clauses.append("id IN (SELECT value FROM json_each(?))")
+    params.append(json.dumps(ids))
+    if after is not None:
+        clauses.append("(created_at, id) < (?, ?)")
+        params.extend([after.created_at, after.id])
+    # NOT INDEXED keeps the plan on rowid look-ups of the window rather than an index walk;
+    # the inner query sorts keys only, so just the page's rows are read whole.
+    page_ids = f"SELECT id FROM messages NOT INDEXED {_sql_where(clauses)} {_ORDER} LIMIT ?"
+    sql = f"SELECT {_COLUMNS} FROM messages WHERE id IN ({page_ids}) {_ORDER}"
+    rows = await _fetch_messages(conn, sql, [*params, limit + 1])
+
+    outside: list[str] = []
+    outside_params: list[Any] = []
+    if low is not None:
+        outside.append("id < ?")
+        outside_params.append(low)
+    if below is not None:
+        outside.append("id >= ?")
+        outside_params.append(below)
+    if not outside:
+        return rows, common  # every match was in the window
+    if len(rows) <= limit:
+        return None, common  # the page may continue outside the window
+    last = rows[-1]
+    check, check_params = _key_above(Cursor(last.created_at, last.id), strict_below=after)
+    check.append(f"({' OR '.join(outside)})")
+    sql = f"SELECT 1 FROM messages INDEXED BY messages_newest {_sql_where(check)} LIMIT 1"
+    found = await conn.execute_fetchall(sql, [*check_params, *outside_params])
+    return (None if found else rows), common
 
 
 async def page(
@@ -165,8 +220,14 @@ async def page(
     limit = max(1, min(limit, 5000))
     source = "messages"
     only_text = not (flt.statuses or flt.error_codes or flt.to_addr or flt.from_addr)
-    if flt.text and only_text and await _text_is_common(conn, flt):
-        source = "messages INDEXED BY messages_newest"
+    match = fts_query(flt.text) if flt.text else None
+    if match is not None and only_text:
+        window_rows, common = await _text_window_page(conn, flt, match, after, limit)
+        if window_rows is not None:
+            return _as_page(window_rows, limit)
+        if common:
+            # Many matches: walking newest-first stops after a page, sorting them all would not.
+            source = "messages INDEXED BY messages_newest"
     clauses, params = where_clause(flt, with_status=False)
     if after is not None:
         clauses.append("(created_at, id) < (?, ?)")
@@ -191,6 +252,11 @@ async def page(
             all_params.extend([status, *params, limit + 1])
         sql = " UNION ALL ".join(parts) + f" {_ORDER} LIMIT ?"
         rows = await _fetch_messages(conn, sql, [*all_params, limit + 1])
+    return _as_page(rows, limit)
+
+
+def _as_page(rows: list[StoredMessage], limit: int) -> Page:
+    """`rows` holds up to `limit` + 1 rows: the extra one only says that more follow."""
     more = len(rows) > limit
     rows = rows[:limit]
     cursor = Cursor(rows[-1].created_at, rows[-1].id) if more and rows else None
