@@ -712,24 +712,32 @@ async def load_phase(
     host, port = base.removeprefix("http://").rsplit(":", 1)
     duration = args.seconds + args.key_seconds + 2  # + moving the cursor away
     total = int(args.rate * duration)
-    new_every = 100
     rnd = random.Random(7)
-    with contextlib.closing(sqlite3.connect(f"file:{args.db}?mode=ro", uri=True)) as conn:
-        advances = conn.execute(
-            "SELECT sid, from_addr, to_addr FROM messages WHERE status = 'sent' "
-            "ORDER BY created_at DESC LIMIT ?",
-            (total,),
-        ).fetchall()
-    rnd.shuffle(advances)
-    new = [
-        (f"SM{rnd.getrandbits(128):032x}", OUR_NUMBERS[0], phone(rnd))
-        for _ in range(total // new_every + 1)
-    ]
+    if args.load == "lifecycle":
+        # Every callback is for a message sent in the last second; a new row every two.
+        new_every, advances = 50, []
+        new = [
+            (f"SM{rnd.getrandbits(128):032x}", OUR_NUMBERS[0], phone(rnd))
+            for _ in range(total // 2 + 1)
+        ]
+    else:
+        new_every = 100
+        with contextlib.closing(sqlite3.connect(f"file:{args.db}?mode=ro", uri=True)) as conn:
+            advances = conn.execute(
+                "SELECT sid, from_addr, to_addr FROM messages WHERE status = 'sent' "
+                "ORDER BY created_at DESC LIMIT ?",
+                (total,),
+            ).fetchall()
+        rnd.shuffle(advances)
+        new = [
+            (f"SM{rnd.getrandbits(128):032x}", OUR_NUMBERS[0], phone(rnd))
+            for _ in range(total // new_every + 1)
+        ]
     spec = {
         "host": host, "port": int(port), "path": "/message-status",
         "token": credentials.auth_token, "rate": args.rate, "seconds": duration,
         "connections": args.connections, "advances": advances, "new": new,
-        "new_every": new_every,
+        "new_every": new_every, "mode": args.load, "lag": args.rate // 2,
     }  # fmt: skip
     spec_path, result_path = workdir / "load.json", workdir / "load-result.json"
     spec_path.write_text(json.dumps(spec))
@@ -894,7 +902,7 @@ def run_child(
         sys.executable, str(Path(__file__).resolve()), "--child", mode, "--db", str(args.db),
         "--workdir", str(workdir), "--out", str(out), "--seconds", str(args.seconds),
         "--key-seconds", str(args.key_seconds), "--rate", str(args.rate),
-        "--connections", str(args.connections), "--rows", str(args.rows),
+        "--connections", str(args.connections), "--rows", str(args.rows), "--load", args.load,
     ]  # fmt: skip
     spawned = time.time()
     try:
@@ -1118,6 +1126,13 @@ def main() -> None:
     ap.add_argument("--key-seconds", type=float, default=10.0, help="load while pressing keys")
     ap.add_argument("--rate", type=int, default=2000, help="callbacks per second")
     ap.add_argument("--connections", type=int, default=128, help="load generator connections")
+    ap.add_argument(
+        "--load",
+        choices=("scattered", "lifecycle"),
+        default="scattered",
+        help="scattered: updates to `sent` messages all through the history, a new SID in\n"
+        "100; lifecycle: new messages, each `sent` then final a second later",
+    )
     ap.add_argument("--quick", action="store_true", help="100k messages, 5 s + 3 s of load")
     ap.add_argument("--no-doc", action="store_true", help="do not update docs/BENCHMARKS.md")
     ap.add_argument("--child", choices=("launch", "session", "datatable"), help=argparse.SUPPRESS)

@@ -3,8 +3,8 @@
     python bench/console_load.py SPEC.json RESULT.json
 
 SPEC (written by bench/console.py) names the receiver (host, port, path), the auth token
-to sign with, the rate and duration, the existing messages to advance (sid, from, to) and
-the new SIDs to announce (about 1 in 100 requests). Every request is built and signed
+to sign with, the rate and duration, the load's shape (see `_schedule`), the existing
+messages to advance (sid, from, to) and the new SIDs. Every request is built and signed
 before the start, so the timed part only writes bytes and reads answers: a minimal
 HTTP/1.1 client over asyncio streams, keep-alive, `--connections` of them, each sending
 the next due request as soon as its previous one is answered (open loop while the server
@@ -12,7 +12,7 @@ keeps up; when it falls behind, requests go out late and the achieved rate says 
 
 Protocol with the parent: prints `ready` when built, starts on a line on stdin, writes
 RESULT (counts, achieved rate, ack latencies, and the wall-clock send and answer times
-of every new SID) and exits. Loopback only; bounded by the duration plus a 10 s grace.
+of every watched new SID) and exits. Loopback only; bounded by the duration plus a 10 s grace.
 """
 
 from __future__ import annotations
@@ -34,34 +34,66 @@ ACCOUNT = "AC" + "5" * 32
 GRACE = 10.0  # seconds past the schedule before giving up on stragglers
 
 
-def build_requests(spec: dict[str, Any]) -> tuple[list[bytes], dict[int, str]]:
-    """All requests in send order, and which indexes announce a new SID."""
-    host, port, path = spec["host"], spec["port"], spec["path"]
-    url = f"http://{host}:{port}{path}"
-    token = spec["token"]
-    total = int(spec["rate"] * spec["seconds"])
-    advances: list[list[str]] = spec["advances"]
+def _schedule(
+    spec: dict[str, Any], total: int
+) -> tuple[list[tuple[str, str, str, str]], dict[int, str]]:
+    """(sid, from, to, status) per request, and the watched requests (index -> new SID).
+
+    `scattered`: status updates for the store's existing `sent` messages (`advances`),
+    spread through its history, with a new SID announced every `new_every` requests.
+    `lifecycle`: every message is new: its `sent`, and `lag` requests later its final
+    status (1 in 20 undelivered), as when an application sends at half the callback
+    rate; every `new_every`-th new SID is watched.
+    """
     new_sids: list[list[str]] = spec["new"]
     every = spec["new_every"]
-    requests: list[bytes] = []
-    new_at: dict[int, str] = {}
+    watched: dict[int, str] = {}
+    plan: list[tuple[str, str, str, str]] = []
+    if spec.get("mode") == "lifecycle":
+        lag = spec["lag"]
+        timed: list[tuple[int, int, str]] = []  # (slot, message, status)
+        for k in range(len(new_sids)):
+            timed.append((2 * k, k, "sent"))
+            timed.append((2 * (k + lag) + 1, k, "undelivered" if k % 20 == 19 else "delivered"))
+        timed.sort()
+        for i, (_, k, status) in enumerate(timed[:total]):
+            sid, sender, to = new_sids[k]
+            if status == "sent" and k % every == 0:
+                watched[i] = sid
+            plan.append((sid, sender, to, status))
+        return plan, watched
+    advances: list[list[str]] = spec["advances"]
     adv = new = 0
     for i in range(total):
         if i % every == every // 2 and new < len(new_sids):
             sid, sender, to = new_sids[new]
             new += 1
-            status = "sent"
-            new_at[i] = sid
+            watched[i] = sid
+            plan.append((sid, sender, to, "sent"))
         else:
             sid, sender, to = advances[adv % len(advances)]
             # First pass: sent -> delivered; a second pass (small stores) -> read.
-            status = "delivered" if adv < len(advances) else "read"
+            plan.append((sid, sender, to, "delivered" if adv < len(advances) else "read"))
             adv += 1
+    return plan, watched
+
+
+def build_requests(spec: dict[str, Any]) -> tuple[list[bytes], dict[int, str]]:
+    """All requests in send order, and which indexes announce a watched new SID."""
+    host, port, path = spec["host"], spec["port"], spec["path"]
+    url = f"http://{host}:{port}{path}"
+    token = spec["token"]
+    total = int(spec["rate"] * spec["seconds"])
+    plan, watched = _schedule(spec, total)
+    requests: list[bytes] = []
+    for i, (sid, sender, to, status) in enumerate(plan):
         params = [
             ("AccountSid", ACCOUNT), ("ApiVersion", "2010-04-01"), ("From", sender),
             ("MessageSid", sid), ("MessageStatus", status), ("SmsSid", sid),
             ("SmsStatus", status), ("To", to),
         ]  # fmt: skip
+        if status == "undelivered":
+            params.append(("ErrorCode", "30003"))
         body = urlencode(params).encode()
         signature = compute_signature(url, params, token)
         head = (
@@ -73,7 +105,7 @@ def build_requests(spec: dict[str, Any]) -> tuple[list[bytes], dict[int, str]]:
             f"Content-Length: {len(body)}\r\n\r\n"
         )
         requests.append(head.encode() + body)
-    return requests, new_at
+    return requests, watched
 
 
 async def read_status(reader: asyncio.StreamReader) -> tuple[int, bool]:
