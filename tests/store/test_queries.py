@@ -217,8 +217,9 @@ async def test_the_text_window_agrees_with_sorting_every_match(
                 m
                 for m in rows
                 if all(
-                    any(w.startswith(t) for w in (m.body or "").split()) for t in flt.text.split()
-                )  # type: ignore[union-attr]
+                    any(w.startswith(t) for w in (m.body or "").split())
+                    for t in (flt.text or "").split()
+                )
                 and (flt.since is None or m.created_at >= flt.since.timestamp())
             ]
         )
@@ -233,7 +234,7 @@ async def test_the_text_window_falls_back_when_a_late_message_belongs_on_the_pag
 
     for i in range(10):
         await store.ingest(callback(sid(i), "sent", at=1_000 + i, extra=[("Body", "tacos")]))
-    # Created last (highest rowid's neighbours are newer) but timed between rows 4 and 5.
+    # Created late (a high rowid) with a time between rows 4 and 5.
     await store.ingest(callback(sid(99), "sent", at=1_004.5, extra=[("Body", "tacos")]))
     await store.ingest(callback(sid(10), "sent", at=1_010, extra=[("Body", "tacos")]))
     monkeypatch.setattr(queries, "TEXT_WINDOW", 2)
