@@ -146,15 +146,6 @@ async def _fetch_messages(
         return [message_from_row(values) async for values in cursor]
 
 
-def _key_above(key: Cursor, *, strict_below: Cursor | None) -> Where:
-    clauses = ["(created_at, id) > (?, ?)"]
-    params: list[Any] = [key.created_at, key.id]
-    if strict_below is not None:
-        clauses.append("(created_at, id) < (?, ?)")
-        params.extend([strict_below.created_at, strict_below.id])
-    return clauses, params
-
-
 async def _text_window_page(
     conn: aiosqlite.Connection, flt: MessageFilter, match: str, after: Cursor | None, limit: int
 ) -> tuple[list[StoredMessage] | None, bool]:
@@ -203,10 +194,13 @@ async def _text_window_page(
     if len(rows) <= limit:
         return None, common  # the page may continue outside the window
     last = rows[-1]
-    check, check_params = _key_above(Cursor(last.created_at, last.id), strict_below=after)
-    check.append(f"({' OR '.join(outside)})")
+    check = ["(created_at, id) > (?, ?)", f"({' OR '.join(outside)})"]
+    check_params: list[Any] = [last.created_at, last.id, *outside_params]
+    if after is not None:
+        check.append("(created_at, id) < (?, ?)")
+        check_params.extend([after.created_at, after.id])
     sql = f"SELECT 1 FROM messages INDEXED BY messages_newest {_sql_where(check)} LIMIT 1"
-    found = await conn.execute_fetchall(sql, [*check_params, *outside_params])
+    found = await conn.execute_fetchall(sql, check_params)
     return (None if found else rows), common
 
 
