@@ -58,9 +58,9 @@ WriteOp = IncomingEvent | Unprepared | LocalMessage | StoreEdit
 # id for a local send or an edit that changed one; None for an edit that changed nothing.
 WriteResult = IngestResult | PreparedResult | int | None
 
-# Page cache per connection, in KiB (negative = KiB for SQLite). The de-dup and SID
-# indexes have random keys, so every write lands on a different page of them; SQLite's
-# default 2 MB cache turns each into a read once the database passes a few hundred MB.
+# Page cache per connection, in KiB (negative = KiB for SQLite). The SID index has random
+# keys, so every write lands on a different page of it; SQLite's default 2 MB cache turns
+# each into a read once the database passes a few hundred MB.
 # (perf-anchors: 68k -> 78k rows/s with 64 MB on the app's schema.)
 WRITER_CACHE_KIB = 64 * 1024
 READER_CACHE_KIB = 32 * 1024
