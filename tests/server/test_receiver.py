@@ -282,6 +282,21 @@ async def test_healthz(running: Running) -> None:
     assert health["last_callback_age_s"] is not None and health["validating_signatures"]
 
 
+async def test_other_paths_and_methods_are_refused_and_store_nothing(running: Running) -> None:
+    base = running.server.base_url
+    async with running.http.get(base + "/message-status/extra") as resp:
+        assert resp.status == 404 and "/message-status" in await resp.text()
+    async with running.http.put(base + "/message-status", data=b"MessageSid=x") as resp:
+        assert resp.status == 405 and resp.headers["Allow"] == "GET, POST"
+    async with running.http.post(base + "/healthz") as resp:
+        assert resp.status == 405 and resp.headers["Allow"] == "GET, HEAD"
+    async with running.http.head(base + "/healthz") as resp:
+        assert resp.status == 200
+    async with running.http.get(base + "/healthz") as resp:
+        assert (await resp.json())["callbacks_received"] == 0
+    assert (await running.store.page()).rows == ()
+
+
 async def test_validation_off_only_on_loopback(tmp_path: Path) -> None:
     store = await Store.open(tmp_path / "m.db")
     try:

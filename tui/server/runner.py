@@ -36,10 +36,10 @@ class ReceiverServer:
         self.receiver = receiver
         self.host = host
         self.port = port
-        self._runner: web.AppRunner | None = None
+        self._runner: web.ServerRunner | None = None
 
     async def start(self) -> str:
-        self._runner = web.AppRunner(self.receiver.build_app(), access_log=None)
+        self._runner = web.ServerRunner(self.receiver.build_server())
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         try:
