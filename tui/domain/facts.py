@@ -10,19 +10,22 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from .status import MessageStatus, parse_status
 
 Pairs = tuple[tuple[str, str], ...]
 
 
-@dataclass(frozen=True, slots=True)
-class MessageFacts:
-    """Fields of the Message resource that an observation carried; None = not carried."""
+class MessageFacts(NamedTuple):
+    """Fields of the Message resource that an observation carried; None = not carried.
+
+    A tuple rather than a frozen dataclass: one is made for every callback, and a frozen
+    dataclass sets each of its 20 fields through object.__setattr__ (6.2 us to build one
+    here, against ~1.5 us for a tuple). Immutable either way.
+    """
 
     sid: str | None = None
     status_raw: str | None = None
@@ -103,15 +106,14 @@ def facts_from_callback(pairs: Sequence[tuple[str, str]]) -> MessageFacts:
     webhooks carry `SmsStatus=received` and the body and media. Parameters Twilio adds in
     the future are ignored here and kept raw by the caller.
     """
-    fields: dict[str, str] = {}
-    media: list[tuple[int, str]] = []
-    for key, value in pairs:
-        index = key[8:]
+    fields = dict(reversed(pairs))  # the first of a repeated name wins
+    media = [
+        (int(key[8:]), value)
+        for key, value in pairs
         # ASCII digits only, and few: str.isdigit() also takes "²" and 5,000-digit runs,
         # on which int() raises (a 500 for any request, found by fuzzing the receiver).
-        if key.startswith("MediaUrl") and index.isascii() and index.isdigit() and len(index) <= 3:
-            media.append((int(index), value))
-        fields.setdefault(key, value)
+        if key.startswith("MediaUrl") and len(key) <= 11 and key[8:].isascii() and key[8:].isdigit()
+    ]
     sid = fields.get("MessageSid") or fields.get("SmsSid") or fields.get("SmsMessageSid")
     status = fields.get("MessageStatus") or fields.get("SmsStatus")
     inbound = status is not None and status.strip().lower() in ("received", "receiving")
@@ -130,7 +132,7 @@ def facts_from_callback(pairs: Sequence[tuple[str, str]]) -> MessageFacts:
         error_message=fields.get("ErrorMessage") or fields.get("ChannelStatusMessage"),
         api_version=fields.get("ApiVersion"),
         raw_dlr_done_date=fields.get("RawDlrDoneDate"),
-        media_urls=tuple(url for _, url in sorted(media)),
+        media_urls=tuple(url for _, url in sorted(media)) if media else (),
     )
 
 

@@ -10,7 +10,6 @@ answers with what comes back.
 from __future__ import annotations
 
 from contextlib import suppress
-from dataclasses import replace
 from typing import NamedTuple
 from urllib.parse import parse_qsl
 
@@ -73,7 +72,7 @@ def prepare_webhook(raw: RawWebhook) -> Prepared:
     facts = facts_from_callback(webhook.fields)
     if raw.kind is EventKind.INBOUND and facts.status_raw is None:
         # An inbound webhook is a received message even when SmsStatus is left out.
-        facts = replace(facts, status_raw="received", direction="inbound")
+        facts = facts._replace(status_raw="received", direction="inbound")
     body = facts.body if raw.log_body else None
     note = WebhookNote(
         403 if verdict.reason else 200,
