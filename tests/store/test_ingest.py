@@ -1,6 +1,7 @@
 """Ingestion: merge on out-of-order arrival, de-duplication, rejected and odd events."""
 
 import asyncio
+import json
 import sqlite3
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from hypothesis import strategies as st
 from tui.domain.facts import MessageFacts, facts_from_resource
 from tui.domain.status import MessageStatus, merge_all, parse_status
 from tui.store import EventKind, IncomingEvent, LocalMessage, SignatureVerdict, Store
+from tui.store.ingest import pairs_json
 
 from .conftest import callback, sid
 
@@ -323,3 +325,8 @@ def test_store_status_equals_merge_of_events(tmp_path_factory, data: st.DataObje
                 assert message.status == merge_all([parse_status(s) for s in history])
 
     asyncio.run(run())
+
+
+@given(st.lists(st.tuples(st.text(), st.text()), max_size=12))
+def test_pairs_json_is_json_dumps(pairs: list[tuple[str, str]]) -> None:
+    assert pairs_json(tuple(pairs)) == json.dumps(tuple(pairs))

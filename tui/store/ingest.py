@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from tui.domain.facts import MessageFacts, content_key
+from tui.domain.facts import MessageFacts, Pairs, content_key
 from tui.domain.status import merge, parse_status, rank
 
 from .records import EventKind, IncomingEvent, IngestResult, LocalMessage
@@ -98,13 +98,35 @@ def storable(text: str | None) -> str | None:
     """`text` as SQLite can store it: lone surrogates (bytes that were not UTF-8, decoded
     with surrogateescape) would make the whole write fail, so they become U+FFFD. The
     event's raw params keep the original, escaped, in their JSON."""
-    if text is None:
-        return None
+    # isascii() reads a flag the string already has; most fields are ASCII, and for those
+    # the encode below (a copy) is not needed to know there is no surrogate.
+    if text is None or text.isascii():
+        return text
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
         return "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in text)
     return text
+
+
+# json.dumps builds a new C encoder on every call, which is most of its cost for a
+# callback's few pairs (6.8 us; 2.9 us with the encoder built once). No circular check is
+# needed: pairs of strings cannot hold themselves. None without the C accelerator.
+_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+_ENCODE_PAIRS = (
+    _make_encoder(
+        None, None, json.encoder.encode_basestring_ascii, None, ": ", ", ", False, False, True
+    )
+    if _make_encoder is not None
+    else None
+)
+
+
+def pairs_json(pairs: Pairs) -> str:
+    """`json.dumps(pairs)` for a tuple of (name, value) strings, the same text faster."""
+    if _ENCODE_PAIRS is None:
+        return json.dumps(pairs)
+    return "".join(_ENCODE_PAIRS(pairs, 0))
 
 
 def row_values(row: Row) -> tuple[Any, ...]:
@@ -320,8 +342,8 @@ def _event_row(
         keys[0],
         keys[1],
         # ASCII JSON: exact and always storable, even for text that was not valid UTF-8.
-        json.dumps(event.params),
-        json.dumps(event.headers) if event.headers else "[]",
+        pairs_json(event.params),
+        pairs_json(event.headers) if event.headers else "[]",
     )
 
 
