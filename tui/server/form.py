@@ -19,9 +19,6 @@ MAX_FIELDS = 500
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
 
-# Media types (as aiohttp's request.content_type gives them: lower case, no parameters).
-ACCEPTED_TYPES = frozenset({FORM, JSON})
-
 Pairs = tuple[tuple[str, str], ...]
 
 
