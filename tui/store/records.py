@@ -34,10 +34,12 @@ REJECTING: frozenset[SignatureVerdict] = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class IncomingEvent:
+class IncomingEvent(NamedTuple):
     """One observation to store. `params` are the raw fields exactly as received
-    (repeated keys kept, order kept); `facts` is what they say about the message."""
+    (repeated keys kept, order kept); `facts` is what they say about the message.
+
+    A tuple, like MessageFacts: one is made for every callback (3.9 us as a frozen
+    dataclass, ~1 us as a tuple) and pickled for every event the console stores."""
 
     kind: EventKind
     facts: MessageFacts
