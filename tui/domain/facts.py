@@ -24,7 +24,7 @@ class MessageFacts(NamedTuple):
 
     A tuple rather than a frozen dataclass: one is made for every callback, and a frozen
     dataclass sets each of its 20 fields through object.__setattr__ (6.2 us to build one
-    here, against ~1.5 us for a tuple). Immutable either way.
+    here, against 2.4 us for a tuple). Immutable either way.
     """
 
     sid: str | None = None
