@@ -12,8 +12,8 @@ rows: ~70% delivered, 10% sent, 5% undelivered/failed with 30003/30005/30007, 5%
 recipients in +1/+44/+33/..., bodies of common words, one event per message, the FTS index
 filled) and cached in /tmp/msgwatch-bench; each run works on a scratch copy, because the
 load writes to it. Every console runs in a fresh child process, headless
-(`App.run_test(size=(120, 40))`), in demo mode without demo traffic, logging to a file at
-INFO as `msgwatch` does:
+(`App.run_test(size=(120, 40))`), in demo mode without demo traffic, on the event loop
+`msgwatch` uses (uvloop, tui/event_loop.py), logging to a file at INFO as `msgwatch` does:
 
 - launch (3 fresh processes): from just before `MsgwatchApp(...)` (imports done, forkserver
   started as console_cli does) to the first frame with message rows; also the spawn-to-paint
@@ -59,6 +59,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tui.domain.status import MessageStatus, rank  # noqa: E402
+from tui.event_loop import loop_factory  # noqa: E402
 from tui.store import LATEST_VERSION  # noqa: E402
 from tui.store.store import migrate  # noqa: E402
 
@@ -1142,7 +1143,9 @@ def main() -> None:
     args = ap.parse_args()
     if args.child:
         runner = child_datatable if args.child == "datatable" else child_console
-        result = asyncio.run(runner(args))
+        # The loop `msgwatch` runs the console on (console_cli).
+        with asyncio.Runner(loop_factory=loop_factory()) as event_loop:
+            result = event_loop.run(runner(args))
         Path(args.out).write_text(json.dumps(result))
         return
     if args.quick:

@@ -7,6 +7,7 @@ stderr and exit 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ from platformdirs import user_log_dir
 
 from tui.config import ConfigError, load_config
 from tui.emulator.scenarios import PRESETS
+from tui.event_loop import loop_factory
 from tui.server.request_log import LineFormatter
 
 
@@ -107,5 +109,7 @@ def run(args: argparse.Namespace) -> int:
     ensure_forkserver()  # while stderr is still the terminal's (see its docstring)
 
     app = MsgwatchApp(options, present=args.present)
-    app.run()
+    # App.run() would take asyncio's default loop; the receiver shares this one.
+    with asyncio.Runner(loop_factory=loop_factory()) as runner:
+        runner.run(app.run_async())
     return app.return_code or 0
