@@ -716,11 +716,7 @@ async def load_phase(
     rnd = random.Random(7)
     if args.load == "lifecycle":
         # Every callback is for a message sent in the last second; a new row every two.
-        new_every, advances = 50, []
-        new = [
-            (f"SM{rnd.getrandbits(128):032x}", OUR_NUMBERS[0], phone(rnd))
-            for _ in range(total // 2 + 1)
-        ]
+        new_every, advances, new_count = 50, [], total // 2 + 1
     else:
         new_every = 100
         with contextlib.closing(sqlite3.connect(f"file:{args.db}?mode=ro", uri=True)) as conn:
@@ -730,10 +726,8 @@ async def load_phase(
                 (total,),
             ).fetchall()
         rnd.shuffle(advances)
-        new = [
-            (f"SM{rnd.getrandbits(128):032x}", OUR_NUMBERS[0], phone(rnd))
-            for _ in range(total // new_every + 1)
-        ]
+        new_count = total // new_every + 1
+    new = [(f"SM{rnd.getrandbits(128):032x}", OUR_NUMBERS[0], phone(rnd)) for _ in range(new_count)]
     spec = {
         "host": host, "port": int(port), "path": "/message-status",
         "token": credentials.auth_token, "rate": args.rate, "seconds": duration,

@@ -178,7 +178,8 @@ async def fill_out_of_order(store: Store, n: int, late: int, seed: int) -> list[
     rnd = random.Random(seed)
     times = list(range(1_000, 1_000 + n))
     late_times = rnd.sample(times, late)
-    on_time = [t for t in times if t not in set(late_times)]
+    late_set = set(late_times)
+    on_time = [t for t in times if t not in late_set]
     for i, at in enumerate(on_time + late_times):
         words = rnd.choice(["tacos", "pizza", "tacos pizza", "tea"])
         await store.ingest(callback(sid(i), "sent", at=at, extra=[("Body", f"n{i} {words}")]))
