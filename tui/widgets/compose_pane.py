@@ -234,6 +234,11 @@ class ComposePane(VerticalScroll):
     def on_descendant_focus(self) -> None:
         self._warm_up()
 
+    @property
+    def notes_shown(self) -> bool:
+        """Country names are loaded and the fields' notes shown (see _load_geocoder)."""
+        return self._named
+
     def _warm_up(self) -> None:
         if not self._warming:
             self._warming = True
