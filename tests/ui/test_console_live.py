@@ -3,6 +3,9 @@ header tells the truth about the receiver."""
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 import aiohttp
 
 from tui.domain.signature import compute_signature
@@ -81,3 +84,37 @@ async def test_header_counts_follow_the_rows(make_app) -> None:
         await wait_for(pilot, lambda: listing.window.total == 3, "three rows")
         await wait_for(pilot, lambda: "3 messages" in screen_text(app), "the header to count three")
         assert main_screen(app).query_text == ""
+
+
+async def test_a_slow_count_does_not_leave_the_header_counting(make_app) -> None:
+    # A count is repeated less often the longer it took (10x its time). A reset after a
+    # slow one (new rows re-anchoring the list) must still be counted about a second later,
+    # not after those 10x: the header says "counting…" until then.
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        store = app.session.store
+        assert store is not None and app.session.lifecycle is not None
+        listing = message_list(app)
+        count_snapshot = store.count_snapshot
+        slow = [3.0]  # the first count after the patch takes 3 s: 30 s before the next
+        slow_done = asyncio.Event()
+
+        async def slow_then_quick(*args: object, **kwargs: object) -> object:
+            if not slow:
+                return await count_snapshot(*args, **kwargs)  # type: ignore[arg-type]
+            await asyncio.sleep(slow.pop())
+            try:
+                return await count_snapshot(*args, **kwargs)  # type: ignore[arg-type]
+            finally:
+                slow_done.set()
+
+        store.count_snapshot = slow_then_quick  # type: ignore[method-assign]
+        await wait_for(pilot, slow_done.is_set, "a slow count")
+        for n in range(3):
+            await app.session.lifecycle.send(
+                Draft(to="+14155550100", from_="+14155550111", body=f"m{n}")
+            )
+        await wait_for(pilot, lambda: listing.window.total == 3, "three rows")
+        counted_by = time.monotonic() + 10  # well under the 30 s the slow count would ask
+        await wait_for(pilot, lambda: "3 messages" in screen_text(app), "the header to count")
+        assert time.monotonic() < counted_by

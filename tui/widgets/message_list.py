@@ -10,6 +10,7 @@ list follows new rows; once the reader moves away it stays put and counts "N new
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from dataclasses import dataclass
 
@@ -114,6 +115,8 @@ class MessageList(ScrollView, can_focus=True):
         self._flash_timer: Timer | None = None
         self._wanted: set[int] = set()  # blocks asked for by render_line
         self._loading = False
+        # Set when a reset leaves the list uncounted ("counting…" in the header).
+        self._recount_soon = asyncio.Event()
         self.ready = asyncio.Event()  # set after the first page is in
         self.repaints = 0  # live-change repaints, for tests and benchmarks
         self.last_repaint: float | None = None
@@ -146,6 +149,8 @@ class MessageList(ScrollView, can_focus=True):
         self.scroll_to(y=0, animate=False, immediate=True)
         self.refresh()
         self.post_message(self.Changed(self))
+        if not self.window.counted:
+            self._recount_soon.set()
 
     def _set_size(self) -> None:
         self.virtual_size = Size(self.size.width or 80, self.window.total)
@@ -228,6 +233,7 @@ class MessageList(ScrollView, can_focus=True):
     async def _recount_loop(self) -> None:
         while True:
             started = time.monotonic()
+            self._recount_soon.clear()
             anchor = self.window.anchor
             # Counted on the store's aggregates connection, outside the list's lock: live
             # patches and page loads go on while a big count runs.
@@ -242,7 +248,12 @@ class MessageList(ScrollView, can_focus=True):
                     self.newer = 0 if self.following else self.window.newer
             self.post_message(self.Changed(self))
             # A count that takes long is repeated less often: at most ~10% of the time.
-            await asyncio.sleep(max(RECOUNT_EVERY, took * 10))
+            # But a reset meanwhile (a live re-anchor) leaves the header "counting…": that
+            # is recounted a second after the last count began, however slow that was.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(max(RECOUNT_EVERY, took * 10)):
+                    await self._recount_soon.wait()
+            await asyncio.sleep(max(0.0, started + RECOUNT_EVERY - time.monotonic()))
 
     # -- painting --------------------------------------------------------------------
 
