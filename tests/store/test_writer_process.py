@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tui.store import Store
-from tui.store.writer_process import WriterGoneError, WriterProcess
+from tui.store import Store, checkpointer
+from tui.store.writer_process import WriterGoneError, WriterProcess, checkpoint_counts
 
 from .conftest import callback, sid
 
@@ -21,6 +21,10 @@ def _connect(path: str) -> sqlite3.Connection:
 
 def _fail(conn: sqlite3.Connection, text: str) -> None:
     raise ValueError(text)
+
+
+def _names(folder: Path) -> set[str]:
+    return {found.name for found in folder.iterdir()}
 
 
 def _pid(conn: sqlite3.Connection) -> int:
@@ -58,3 +62,24 @@ async def test_a_killed_writer_fails_writes_instead_of_hanging(store: Store) -> 
         await store.ingest(callback(sid(2), "sent"))
     # What was acknowledged before is still there.
     assert (await store.get_message(sid=sid(1))) is not None
+
+
+@pytest.mark.parametrize("big", [False, True])
+async def test_a_big_database_is_checkpointed_beside_the_writer_which_closes_last(
+    tmp_path: Path, big: bool
+) -> None:
+    path = tmp_path / "s.db"
+    if big:  # a database past the checkpointer's threshold, before the store's tables
+        with sqlite3.connect(path) as pad:
+            pad.execute("CREATE TABLE pad (b BLOB)")
+            pad.execute("INSERT INTO pad VALUES (zeroblob(?))", (checkpointer.MIN_DATABASE_BYTES,))
+        pad.close()
+    store = await Store.open(path)
+    try:
+        await store.ingest(callback(sid(0), "sent"))
+        counts = await store._process.call(checkpoint_counts, 0, 10.0)
+        assert counts == ((1, 0, 0) if big else (0, 1, 0))  # copied, skipped, failed
+    finally:
+        await store.close()
+    # The writer's connection was the last one: the log was folded in and removed.
+    assert _names(tmp_path) == {"s.db"}

@@ -14,6 +14,10 @@ there is no helper thread in this process (concurrent.futures' process pool has 
 they competed for the GIL like the writer thread did). Functions sent must be importable
 module-level functions or partials of them.
 
+The child has one thread besides its main one: the background checkpointer
+(checkpointer.py), poked after each call that changed something, which copies the log into
+a big database file while the next batch runs.
+
 The child ignores SIGINT: Ctrl-C in a terminal reaches the whole process group, and the
 child must not die mid-transaction while the parent shuts down cleanly; the parent closes
 it. If the parent dies, the child reads end-of-file and exits.
@@ -36,6 +40,8 @@ from multiprocessing import forkserver
 from multiprocessing.context import SpawnContext
 from typing import Any, TypeVar, cast
 
+from .checkpointer import BackgroundCheckpointer
+
 T = TypeVar("T")
 
 _HEADER = struct.Struct("!I")
@@ -43,6 +49,8 @@ _STOP = b""  # an empty frame asks the child to close its connection and exit
 
 # Statements recorded in the child by start_trace (for query-plan checks).
 _trace: list[str] | None = None
+# The child's background checkpointer, if its database is a WAL file (see checkpointer.py).
+_checkpointer: BackgroundCheckpointer | None = None
 
 
 class WriterGoneError(RuntimeError):
@@ -71,13 +79,23 @@ def _reply(sock: socket.socket, ok: bool, value: object) -> None:
 
 
 def _child_main(sock: socket.socket, connect: Callable[[], sqlite3.Connection]) -> None:
+    global _checkpointer
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         conn = connect()
     except Exception as exc:
         _reply(sock, False, exc)
         return
+    try:
+        _checkpointer = BackgroundCheckpointer.for_connection(conn)
+    except sqlite3.Error as exc:
+        conn.close()
+        _reply(sock, False, exc)
+        return
+    if _checkpointer is not None:
+        _checkpointer.start()
     _reply(sock, True, None)
+    changes = conn.total_changes
     try:
         while True:
             header = _recv_exact(sock, _HEADER.size)
@@ -94,7 +112,14 @@ def _child_main(sock: socket.socket, connect: Callable[[], sqlite3.Connection]) 
                 _reply(sock, False, exc)
             else:
                 _reply(sock, True, result)
+            if _checkpointer is not None and conn.total_changes != changes:
+                changes = conn.total_changes
+                _checkpointer.poke()
     finally:
+        # The checkpointer's connection closes first, so that the writer's is the last:
+        # SQLite then checkpoints the whole log and deletes it, as before.
+        if _checkpointer is not None:
+            _checkpointer.close()
         conn.close()
         sock.close()
 
@@ -112,6 +137,17 @@ def stop_trace(conn: sqlite3.Connection) -> list[str]:
     conn.set_trace_callback(None)
     statements, _trace = _trace or [], None
     return statements
+
+
+def checkpoint_counts(
+    conn: sqlite3.Connection, wait_past: int = -1, timeout: float = 10.0
+) -> tuple[int, int, int] | None:
+    """(copied, skipped, failed) of the background checkpointer, once more than `wait_past`
+    pokes have been served (or `timeout` passed); None if this writer has none."""
+    if _checkpointer is None:
+        return None
+    _checkpointer.wait_for_run(wait_past, timeout)
+    return (_checkpointer.runs, _checkpointer.skipped, _checkpointer.errors)
 
 
 # --- the parent --------------------------------------------------------------------------
