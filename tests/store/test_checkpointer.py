@@ -3,6 +3,8 @@ promptly, and reports rather than raises what goes wrong."""
 
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -25,6 +27,21 @@ def _write(conn: sqlite3.Connection, rows: int) -> None:
     conn.execute("COMMIT")
 
 
+@contextmanager
+def _running(
+    path: Path, *, min_bytes: int
+) -> Iterator[tuple[sqlite3.Connection, BackgroundCheckpointer]]:
+    """A WAL database's writer and a started checkpointer with no pause; both closed after."""
+    conn = _wal_writer(path)
+    checkpointer = BackgroundCheckpointer(str(path), interval=0, min_bytes=min_bytes)
+    checkpointer.start()
+    try:
+        yield conn, checkpointer
+    finally:
+        checkpointer.close()
+        conn.close()
+
+
 def test_only_a_wal_file_gets_one(tmp_path: Path) -> None:
     memory = sqlite3.connect(":memory:")
     rollback = sqlite3.connect(tmp_path / "rollback.db")
@@ -42,10 +59,7 @@ def test_only_a_wal_file_gets_one(tmp_path: Path) -> None:
 
 
 def test_a_poke_copies_every_committed_page(tmp_path: Path) -> None:
-    conn = _wal_writer(tmp_path / "wal.db")
-    checkpointer = BackgroundCheckpointer(str(tmp_path / "wal.db"), interval=0, min_bytes=0)
-    checkpointer.start()
-    try:
+    with _running(tmp_path / "wal.db", min_bytes=0) as (conn, checkpointer):
         _write(conn, 500)
         checkpointer.poke()
         assert checkpointer.wait_for_run(0, timeout=10)
@@ -54,9 +68,6 @@ def test_a_poke_copies_every_committed_page(tmp_path: Path) -> None:
         assert (busy, copied) == (0, logged) and logged > 10
         # The writer's own checkpoint finds nothing left to copy.
         assert conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone() == (0, logged, logged)
-    finally:
-        checkpointer.close()
-        conn.close()
 
 
 def test_pokes_within_the_interval_wait_for_it_and_close_does_not(tmp_path: Path) -> None:
@@ -95,18 +106,12 @@ def test_a_failing_checkpoint_is_counted_and_said(tmp_path: Path) -> None:
 
 
 def test_a_database_below_the_size_is_left_to_sqlite(tmp_path: Path) -> None:
-    conn = _wal_writer(tmp_path / "wal.db")
-    checkpointer = BackgroundCheckpointer(str(tmp_path / "wal.db"), interval=0, min_bytes=1 << 30)
-    checkpointer.start()
-    try:
+    with _running(tmp_path / "wal.db", min_bytes=1 << 30) as (conn, checkpointer):
         _write(conn, 500)
         checkpointer.poke()
         assert checkpointer.wait_for_run(0, timeout=10)
         assert (checkpointer.runs, checkpointer.skipped) == (0, 1)
         assert checkpointer.last is None
-    finally:
-        checkpointer.close()
-        conn.close()
 
 
 @pytest.mark.parametrize("interval", [0.0, 60.0])
