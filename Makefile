@@ -8,7 +8,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 # `make run` opens the console (demo mode without Twilio credentials); ARGS=... passes options.
 ARGS ?=
 
-.PHONY: run test lint types imports unit screenshots bench-store clean
+.PHONY: run test lint types imports unit screenshots bench-store country-names clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -43,6 +43,10 @@ imports: $(DEV_STAMP)
 
 unit: $(DEV_STAMP)
 	$(BIN)/pytest -q -n 2 --dist loadfile
+
+# After a phonenumbers upgrade changes its country names (test_country_names.py says so).
+country-names: $(DEV_STAMP)
+	$(BIN)/python tests/domain/country_name_source.py
 
 bench-store: $(RUN_STAMP)
 	$(BIN)/python bench/store.py

@@ -66,7 +66,7 @@ def test_phone_outside_nanp() -> None:
     assert address.e164 == "+4915112345678"
     assert address.region_code == "DE"
     assert address.region_name == "Germany"
-    # Without named=True the geocoder is not asked (it costs ~0.5 s to load).
+    # Without named=True the name is not looked up (a +1 number is tried in each NANP region).
     assert parse_to("+49 151 12345678").region_name is None
 
 

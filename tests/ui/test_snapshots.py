@@ -100,8 +100,7 @@ async def _filled(pilot: Pilot[None], base: float = T0) -> None:
     while window.total < 9 or sum(window.counts.values()) < 9 or listing._flash:
         await pilot.pause(0.05)
     main = main_screen(app)
-    # The pane's notes wait for country names, loaded in a thread after the first paint.
-    while not (main.compose_ready.is_set() and main.compose_pane.notes_shown):
+    while not main.compose_ready.is_set():
         await pilot.pause(0.05)
     # The pane may have read its recent recipients before the rows above were in.
     main.compose_pane.set_recent(await app.session.store.recent_recipients())

@@ -31,6 +31,8 @@ from typing import Final, Literal
 
 import phonenumbers
 
+from .country_names import country_name_for_number
+
 # Twilio's error codes for a bad address (https://www.twilio.com/docs/api/errors/<code>).
 CODE_TO_REQUIRED: Final = 21604
 CODE_FROM_REQUIRED: Final = 21603
@@ -217,7 +219,7 @@ def _lookup(e164: str, text: str, field: Field, strict: bool, named: bool) -> _P
         region = _str_or_none(phonenumbers.region_code_for_country_code(country_code))
         if not strict:
             # Possible but unassigned (e.g. +1 555 numbers in Twilio's own examples).
-            name = (_country_name(number) or region) if named else None
+            name = (country_name_for_number(number) or region) if named else None
             return _Phone(e164, region, name)
         where = f" ({region})" if region and region != "ZZ" else ""
         raise _fail(
@@ -225,15 +227,7 @@ def _lookup(e164: str, text: str, field: Field, strict: bool, named: bool) -> _P
             f"{q} is not a valid number for country code +{country_code}{where}; check the digits.",
         )
     region_code = _str_or_none(phonenumbers.region_code_for_number(number))
-    return _Phone(e164, region_code, _country_name(number) if named else None)
-
-
-def _country_name(number: phonenumbers.PhoneNumber) -> str | None:
-    # Imported on first use: the geocoder's data takes ~0.5 s to load (bench/console.py),
-    # and a console paints its list long before anyone needs a country's name.
-    from phonenumbers import geocoder
-
-    return _str_or_none(geocoder.country_name_for_number(number, "en"))
+    return _Phone(e164, region_code, country_name_for_number(number) if named else None)
 
 
 def region_code_of(address: str | None) -> str | None:
@@ -298,8 +292,8 @@ def parse_to(raw: str, *, strict: bool = True, named: bool = False) -> Address:
     `strict=False` also accepts numbers that are possible but not assigned in the numbering
     plan (+1 555 ..., as in Twilio's own examples); the local Twilio uses it so that the
     docs' examples and demo numbers work. Lengths and country codes are checked either way.
-    `named=True` fills `region_name` ("Germany"): it loads phonenumbers' geocoder (~0.5 s
-    the first time), which only a screen showing the name should pay for.
+    `named=True` also fills `region_name` ("Germany"); for a +1 number that means testing
+    it against each NANP region, so only callers that show the name ask for it.
     """
     text = raw.strip()
     q = _quote(text)

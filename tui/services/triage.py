@@ -24,9 +24,9 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 import phonenumbers
-from phonenumbers import PhoneNumberType, geocoder
 
 from tui.domain.addresses import AddressKind, parse_to
+from tui.domain.country_names import region_name
 from tui.domain.errors import ErrorInfo, explain
 from tui.store import Store
 from tui.store.triage_queries import FailureGroupRow
@@ -132,19 +132,13 @@ def country_of(to_addr: str | None) -> str:
     return _destination(to_addr)[0] if to_addr else UNKNOWN_COUNTRY
 
 
-@lru_cache(maxsize=512)
 def country_name(region: str) -> str:
     """English name of a region code: "GB" -> "United Kingdom"; "??" -> "unknown"."""
     if region == UNKNOWN_COUNTRY:
         return "unknown"
     if region == NON_GEOGRAPHIC:
         return "non-geographic"
-    # phonenumbers names countries only through a number, so ask with its own example.
-    example = phonenumbers.example_number(region) or phonenumbers.example_number_for_type(
-        region, PhoneNumberType.MOBILE
-    )
-    name = geocoder.country_name_for_number(example, "en") if example is not None else ""
-    return str(name) if name else region
+    return region_name(region) or region
 
 
 def _calling_code(region: str) -> int | None:

@@ -10,15 +10,13 @@ pane shows next to the field it concerns, explained from the error catalog.
 
 from __future__ import annotations
 
-import asyncio
-import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
 from rich.style import Style
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -59,7 +57,6 @@ DIM = Style(dim=True)
 BAD = Style(color="red", bold=True)
 WARN = Style(color="yellow", bold=True)
 UCS2 = Style(color="black", bgcolor="yellow", bold=True)
-WARM_UP_AFTER = 2.0  # seconds after mounting, unless the pane is focused sooner
 
 
 class BodyArea(TextArea):
@@ -162,8 +159,6 @@ class ComposePane(VerticalScroll):
         self.resend_of: int | None = None
         self.sending = False
         self.recent: list[str] = []
-        self._warming = False
-        self._named = False  # country names loaded: field notes may be shown
         self._focus_when_mounted = False
 
     def compose(self) -> ComposeResult:
@@ -229,28 +224,6 @@ class ComposePane(VerticalScroll):
             self.call_after_refresh(self.focus_to)
         self._show_callback()
         self.query_one("#compose-counter", Static).update(counter_text(""))
-        self.set_timer(WARM_UP_AFTER, self._warm_up)
-
-    def on_descendant_focus(self) -> None:
-        self._warm_up()
-
-    @property
-    def notes_shown(self) -> bool:
-        """Country names are loaded and the fields' notes shown (see _load_geocoder)."""
-        return self._named
-
-    def _warm_up(self) -> None:
-        if not self._warming:
-            self._warming = True
-            self._load_geocoder()
-
-    @work(exclusive=True, group="compose-warm-up", exit_on_error=False)
-    async def _load_geocoder(self) -> None:
-        # Country names come from phonenumbers' geocoder, whose data takes ~0.5 s of CPU
-        # to import: in a thread, and not while the list first paints (the thread would
-        # hold the GIL through the launch).
-        await asyncio.to_thread(importlib.import_module, "phonenumbers.geocoder")
-        self._named = True
         self._refresh_notes()
         self.set_interval(5.0, self._refresh_schedule_note)
 
@@ -323,19 +296,14 @@ class ComposePane(VerticalScroll):
             text.append("no callback URL reachable: statuses by polling", WARN)
         self.query_one("#compose-callback", Static).update(text)
 
-    # Until the geocoder is in, address notes wait (the warm-up shows them): computing one
-    # would load it on the event loop.
-
     @on(Input.Changed, "#compose-to")
     def _to_changed(self, event: Input.Changed) -> None:
-        if self._named:
-            self._note("To", to_note(event.value))
+        self._note("To", to_note(event.value))
 
     @on(Input.Changed, "#compose-from")
     def _from_changed(self, event: Input.Changed) -> None:
-        if self._named:
-            self._note("From", from_note(event.value, self.default_from))
-            self._refresh_schedule_note()
+        self._note("From", from_note(event.value, self.default_from))
+        self._refresh_schedule_note()
 
     @on(TextArea.Changed, "#compose-body")
     def _body_changed(self) -> None:
