@@ -5,11 +5,13 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from tui.domain.facts import facts_from_callback
 from tui.domain.status import MessageStatus, is_terminal
 from tui.services.history import import_history
 from tui.services.lifecycle import Draft
 from tui.services.polling import Poller
 from tui.services.reconcile import Reconciler
+from tui.store import EventKind, IncomingEvent, SignatureVerdict
 
 from .conftest import TO, World, make_world
 
@@ -37,6 +39,44 @@ async def test_reconciliation_recovers_dropped_callbacks(tmp_path: Path) -> None
             stored = await world.store.get_message(id=r.message_id)
             assert stored is not None and stored.sid is not None
             assert stored.status is MessageStatus(truth(world, stored.sid)), stored.sid
+
+
+def ghost(n: int) -> IncomingEvent:
+    """A `sent` callback, long ago, for a SID the local Twilio has never seen (a message
+    deleted at Twilio, or an earlier demo session's)."""
+    sid = f"SM{n:032x}"
+    params = (("MessageSid", sid), ("MessageStatus", "sent"))
+    return IncomingEvent(
+        kind=EventKind.CALLBACK,
+        facts=facts_from_callback(params),
+        params=params,
+        received_at=1_700_000_000.0 + n,
+        signature=SignatureVerdict.VALID,
+    )
+
+
+async def test_reconciliation_rotates_past_messages_twilio_does_not_know(tmp_path: Path) -> None:
+    async for world in make_world(tmp_path):  # no receiver: rows keep the create's status
+        for n in range(3):
+            await world.store.ingest(ghost(n))
+        sends = [await world.lifecycle.send(Draft(to=TO, body=f"r{i}")) for i in range(3)]
+        await world.local.carrier.idle()
+        reconciler = Reconciler(world.lifecycle, stuck_after=timedelta(0), batch=3)
+
+        # The oldest page is the three Twilio does not know: 404s, not errors.
+        first = await reconciler.run_once()
+        assert (first.unknown, first.fetched, first.errors) == (3, 0, [])
+        # The next round reaches the messages behind them.
+        second = await reconciler.run_once()
+        assert (second.unknown, second.fetched, second.errors) == (0, 3, [])
+        for r in sends:
+            stored = await world.store.get_message(id=r.message_id)
+            assert stored is not None and stored.sid is not None
+            assert stored.status is MessageStatus(truth(world, stored.sid))
+        # Then it wraps around, and the unknown ones are not asked about again.
+        for _ in range(2):
+            again = await reconciler.run_once()
+            assert (again.unknown, again.fetched, again.errors) == (0, 0, [])
 
 
 async def all_final(world: World, ids: list[int]) -> bool:

@@ -128,6 +128,23 @@ async def test_in_flight_older_than(store: Store) -> None:
     assert [m.sid for m in stuck] == [sid(1)]
 
 
+async def test_in_flight_older_than_pages_by_keyset(store: Store) -> None:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    old = (now - timedelta(hours=13)).timestamp()
+    for n in range(7):  # ties on status_at are ordered by id
+        await store.ingest(callback(sid(n), ("sent", "queued")[n % 2], at=old + n // 2))
+    await store.ingest(callback(sid(9), "delivered", at=old))
+    pages: list[list[str | None]] = []
+    after = None
+    while True:
+        page = await store.in_flight_older_than(now, timedelta(hours=12), limit=3, after=after)
+        if not page:
+            break
+        pages.append([m.sid for m in page])
+        after = (page[-1].status_at, page[-1].id)
+    assert pages == [[sid(0), sid(1), sid(2)], [sid(3), sid(4), sid(5)], [sid(6)]]
+
+
 async def test_status_before_is_the_stuck_view(store: Store) -> None:
     """`status_before` filters on when the status was learned (status_at), not on when the
     message was created: with the in-flight statuses it is the console's stuck view, and

@@ -285,16 +285,26 @@ async def count_by_error(
 
 
 async def in_flight_older_than(
-    conn: aiosqlite.Connection, age: timedelta, now: datetime, limit: int = 1000
+    conn: aiosqlite.Connection,
+    age: timedelta,
+    now: datetime,
+    limit: int = 1000,
+    after: tuple[float, int] | None = None,
 ) -> list[StoredMessage]:
     """Messages still in flight whose status was learned more than `age` before `now`,
-    oldest first: candidates for a fetch (the callback may have been lost)."""
+    oldest first: candidates for a fetch (the callback may have been lost). `after` is the
+    (status_at, id) of the last message of the previous page: the next page starts there."""
     statuses = sorted(s.value for s in IN_FLIGHT)
+    params: list[object] = [*statuses, (now - age).timestamp()]
+    keyset = ""
+    if after is not None:
+        keyset = "AND (status_at, id) > (?, ?) "
+        params.extend(after)
     sql = (
         f"SELECT {_COLUMNS} FROM messages WHERE status IN ({', '.join('?' for _ in statuses)}) "
-        "AND status_at < ? ORDER BY status_at LIMIT ?"
+        f"AND status_at < ? {keyset}ORDER BY status_at, id LIMIT ?"
     )
-    return await _fetch_messages(conn, sql, [*statuses, (now - age).timestamp(), limit])
+    return await _fetch_messages(conn, sql, [*params, limit])
 
 
 async def unsent_older_than(

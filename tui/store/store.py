@@ -304,9 +304,13 @@ class Store:
         return await queries.count_by_error(self._reader, flt)
 
     async def in_flight_older_than(
-        self, now: datetime, age: timedelta = DEFAULT_STUCK_AFTER, limit: int = 1000
+        self,
+        now: datetime,
+        age: timedelta = DEFAULT_STUCK_AFTER,
+        limit: int = 1000,
+        after: tuple[float, int] | None = None,
     ) -> list[StoredMessage]:
-        return await queries.in_flight_older_than(self._reader, age, now, limit)
+        return await queries.in_flight_older_than(self._reader, age, now, limit, after)
 
     async def unsent_older_than(
         self, now: datetime, age: timedelta, limit: int = 100
