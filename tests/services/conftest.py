@@ -2,6 +2,7 @@
 them; optionally the receiver, for callback mode."""
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -29,6 +30,9 @@ class World:
     receiver: Receiver | None = None
 
 
+# A context manager, not a bare async generator: a failing test's `async for` body would
+# leave the generator (and the store's thread) open, and pytest would hang at exit.
+@asynccontextmanager
 async def make_world(
     tmp_path: Path, scenario: str = "happy", *, receiver: bool = False, speed: float = 10_000
 ) -> AsyncIterator[World]:
@@ -59,11 +63,11 @@ async def make_world(
 
 @pytest.fixture
 async def world(tmp_path: Path) -> AsyncIterator[World]:
-    async for w in make_world(tmp_path):
+    async with make_world(tmp_path) as w:
         yield w
 
 
 @pytest.fixture
 async def world_with_receiver(tmp_path: Path) -> AsyncIterator[World]:
-    async for w in make_world(tmp_path, receiver=True):
+    async with make_world(tmp_path, receiver=True) as w:
         yield w

@@ -21,7 +21,7 @@ async def test_token_is_nowhere_after_a_busy_session(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    async for world in make_world(tmp_path, "chaos", receiver=True):
+    async with make_world(tmp_path, "chaos", receiver=True) as world:
         token = world.local.credentials.auth_token
         for i in range(10):
             await world.lifecycle.send(Draft(to=TO, body=f"s{i}"))

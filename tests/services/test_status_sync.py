@@ -21,7 +21,7 @@ def truth(world: World, sid: str) -> str:
 
 
 async def test_reconciliation_recovers_dropped_callbacks(tmp_path: Path) -> None:
-    async for world in make_world(tmp_path, "chaos", receiver=True):
+    async with make_world(tmp_path, "chaos", receiver=True) as world:
         results = [await world.lifecycle.send(Draft(to=TO, body=f"m{i}")) for i in range(30)]
         await world.local.carrier.idle()
         assert any(d.dropped for d in world.local.sender.log)  # chaos really lost some
@@ -56,7 +56,7 @@ def ghost(n: int) -> IncomingEvent:
 
 
 async def test_reconciliation_rotates_past_messages_twilio_does_not_know(tmp_path: Path) -> None:
-    async for world in make_world(tmp_path):  # no receiver: rows keep the create's status
+    async with make_world(tmp_path) as world:  # no receiver: rows keep the create's status
         for n in range(3):
             await world.store.ingest(ghost(n))
         sends = [await world.lifecycle.send(Draft(to=TO, body=f"r{i}")) for i in range(3)]
@@ -88,7 +88,7 @@ async def all_final(world: World, ids: list[int]) -> bool:
 
 
 async def test_polling_mode_reaches_final_statuses_without_a_receiver(tmp_path: Path) -> None:
-    async for world in make_world(tmp_path, "flaky-carrier", speed=200):
+    async with make_world(tmp_path, "flaky-carrier", speed=200) as world:
         assert not world.lifecycle.callbacks
         results = [await world.lifecycle.send(Draft(to=TO, body=f"p{i}")) for i in range(8)]
         poller = Poller(world.lifecycle, budget_per_minute=6000, first=0.02, longest=0.2)
@@ -118,7 +118,7 @@ class FakeClock:
 
 
 async def test_polling_never_exceeds_its_budget(tmp_path: Path) -> None:
-    async for world in make_world(tmp_path, speed=1e-6):  # nothing ever moves on
+    async with make_world(tmp_path, speed=1e-6) as world:  # nothing ever moves on
         clock = FakeClock()
         poller = Poller(world.lifecycle, budget_per_minute=12, first=1.0, longest=4.0, clock=clock)
         for i in range(20):

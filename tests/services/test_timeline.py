@@ -307,7 +307,7 @@ async def duplicating_world(
     """The local Twilio with every message delivered and every callback sent twice."""
     scenario = Scenario(name="doubled", delivered=1.0, duplicate=1.0)
     monkeypatch.setitem(PRESETS, "doubled", scenario)
-    async for world in make_world(tmp_path, "doubled", receiver=True):
+    async with make_world(tmp_path, "doubled", receiver=True) as world:
         yield world
 
 
