@@ -25,14 +25,12 @@ from datetime import timedelta
 
 from tui.domain.status import MessageStatus, is_terminal
 from tui.store import Store
-from tui.twilio import GatewayError
+from tui.twilio import NOT_FOUND, GatewayError
 
 from .background import Repeating
 from .lifecycle import Lifecycle
 
 log = logging.getLogger(__name__)
-
-NOT_FOUND = 20404
 
 
 @dataclass(order=True, slots=True)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from tui.store import Store
-from tui.twilio import GatewayError
+from tui.twilio import NOT_FOUND, GatewayError
 
 from .background import Repeating
 from .lifecycle import Lifecycle
@@ -33,7 +33,6 @@ log = logging.getLogger(__name__)
 # from Twilio's concurrency limits (and to leave room for the user's own sends).
 CONCURRENCY = 4
 BATCH = 200  # messages looked at per round; the next round takes the rest
-NOT_FOUND = 20404  # Twilio's "The requested resource ... was not found"
 UNKNOWN_AFTER = timedelta(seconds=30)  # give a lost create's answer time before listing
 
 

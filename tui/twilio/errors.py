@@ -13,6 +13,10 @@ from tui.domain.errors import explain
 # status into `code` when an error body has none, so anything this small is not a code.
 _SMALLEST_CODE = 1000
 
+# "The requested resource ... was not found": Twilio has no such message (deleted, or
+# another account's); asking again will not change that.
+NOT_FOUND = 20404
+
 
 def twilio_code(raw: object) -> int | None:
     """A Twilio error code from an error answer, or None when it has none."""
