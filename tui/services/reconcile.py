@@ -79,22 +79,19 @@ class Reconciler:
             async with limit:
                 try:
                     after = await self.lifecycle.refresh(message_id)
-                except GatewayError as exc:
-                    if exc.code == NOT_FOUND:
+                except (GatewayError, LookupError) as exc:
+                    if isinstance(exc, GatewayError) and exc.code == NOT_FOUND:
                         self._unknown.add(message_id)
                         report.unknown += 1
                     else:
                         report.errors.append(f"message {message_id}: {exc}")
-                    return
-                except LookupError as exc:
-                    report.errors.append(f"message {message_id}: {exc}")
                     return
                 report.fetched += 1
                 if after != status:
                     report.changed += 1
 
         await asyncio.gather(*(fetch(m.id, m.status) for m in stuck if m.id not in self._unknown))
-        for message in await self.store.unsent_older_than(now, UNKNOWN_AFTER, limit=BATCH):
+        for message in await self.store.unsent_older_than(now, UNKNOWN_AFTER, limit=self.batch):
             try:
                 outcome = await self.lifecycle.resolve_unknown(message)
             except GatewayError as exc:
