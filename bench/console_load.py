@@ -6,9 +6,11 @@ SPEC (written by bench/console.py) names the receiver (host, port, path), the au
 to sign with, the rate and duration, the load's shape (see `_schedule`), the existing
 messages to advance (sid, from, to) and the new SIDs. Every request is built and signed
 before the start, so the timed part only writes bytes and reads answers: a minimal
-HTTP/1.1 client over asyncio streams, keep-alive, `--connections` of them, each sending
-the next due request as soon as its previous one is answered (open loop while the server
-keeps up; when it falls behind, requests go out late and the achieved rate says so).
+HTTP/1.1 client over asyncio streams, keep-alive. Open loop: each request leaves when it
+is due, on an idle connection or on a new one when all are busy, as Twilio's callbacks
+do (it does not wait for one answer before sending the next message's callback); at most
+`--connections` are opened, past which requests wait and leave late (the achieved rate
+and the schedule slip say so).
 
 Protocol with the parent: prints `ready` when built, starts on a line on stdin, writes
 RESULT (counts, achieved rate, ack latencies, and the wall-clock send and answer times
@@ -130,28 +132,34 @@ async def run(
     spec: dict[str, Any], requests: list[bytes], new_at: dict[int, str]
 ) -> dict[str, Any]:
     host, port, rate = spec["host"], spec["port"], float(spec["rate"])
+    cap = int(spec["connections"])
     statuses: dict[int, int] = {}
     errors: list[str] = []
     latencies: list[float] = []
     slips: list[float] = []  # how late each request left, against its schedule
     new_sent: dict[str, float] = {}
     new_acked: dict[str, float] = {}
-    next_index = 0
+    due_queue: asyncio.Queue[int] = asyncio.Queue()
+    waiting = 0  # connections waiting for a request to send
+    busiest = 0  # most requests out at once
+    out = 0
     cpu_start = time.process_time()
     start = time.perf_counter() + 0.05
     deadline = start + len(requests) / rate + GRACE
 
     async def connection() -> None:
-        nonlocal next_index
+        nonlocal waiting, out, busiest
         reader: asyncio.StreamReader | None = None
         writer: asyncio.StreamWriter | None = None
-        while next_index < len(requests) and time.perf_counter() < deadline:
-            i = next_index
-            next_index += 1
+        while True:
+            waiting += 1
+            i = await due_queue.get()
+            waiting -= 1
+            if i < 0 or time.perf_counter() > deadline:
+                break
             due = start + i / rate
-            delay = due - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
+            out += 1
+            busiest = max(busiest, out)
             try:
                 if writer is None:
                     reader, writer = await asyncio.open_connection(host, port)
@@ -174,10 +182,25 @@ async def run(
                 if writer is not None:
                     writer.close()
                 writer = None
+            finally:
+                out -= 1
         if writer is not None:
             writer.close()
 
-    tasks = [asyncio.create_task(connection()) for _ in range(spec["connections"])]
+    # Open loop: each request leaves when it is due, whatever the answers to the ones
+    # before, as Twilio's callbacks do: on an idle connection, or on a new one when all
+    # are busy (up to `connections`; past that, requests wait and leave late).
+    tasks: list[asyncio.Task[None]] = []
+    for i in range(len(requests)):
+        delay = start + i / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        due_queue.put_nowait(i)
+        # Queued requests no waiting connection will take: open one more for this one.
+        if due_queue.qsize() > waiting and len(tasks) < cap:
+            tasks.append(asyncio.create_task(connection()))
+    for _ in tasks:
+        due_queue.put_nowait(-1)
     await asyncio.wait(tasks, timeout=max(1.0, deadline - time.perf_counter() + 1))
     for task in tasks:
         task.cancel()
@@ -204,6 +227,8 @@ async def run(
         "ack_p99_ms": pct(latencies, 0.99),
         "ack_mean_ms": statistics.fmean(latencies) * 1000 if latencies else 0.0,
         "slip_p99_ms": pct(slips, 0.99),
+        "connections_opened": len(tasks),
+        "most_in_flight": busiest,
         "cpu_percent": 100 * cpu / elapsed if elapsed else 0.0,
         "new_sent": new_sent,
         "new_acked": new_acked,
