@@ -311,6 +311,11 @@ def ensure_database(rows: int, *, rebuild: bool = False) -> Path:
         if kind == "index":
             conn.execute(sql)
     conn.execute("INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')")
+    # The change log holds each row's change_seq, as the writer would have left it.
+    conn.execute(
+        "INSERT INTO message_changes (seq, message_id) "
+        "SELECT change_seq, id FROM messages WHERE change_seq > 0 ORDER BY change_seq"
+    )
     for kind, _, sql in deferred:
         if kind == "trigger":
             conn.execute(sql)

@@ -183,6 +183,21 @@ async def test_changed_since_follows_visible_changes_only(store: Store) -> None:
     assert changed[0].status is S.DELIVERED
 
 
+async def test_changed_since_names_a_message_once_at_its_latest_change(store: Store) -> None:
+    # The change log keeps every change; a message changed twice is listed once, where
+    # its last change put it, after a message that changed in between.
+    await store.ingest(callback(sid(1), "queued", at=1))
+    await store.ingest(callback(sid(2), "queued", at=2))
+    await store.ingest(callback(sid(1), "delivered", at=3))
+    changed = await store.changed_since(0)
+    assert [m.sid for m in changed] == [sid(2), sid(1)]
+    assert [m.change_seq for m in changed] == sorted(m.change_seq for m in changed)
+    assert changed[-1].status is S.DELIVERED
+    assert await store.max_change_seq() == changed[-1].change_seq
+    assert await store.changed_since(changed[-1].change_seq) == []
+    assert [m.sid for m in await store.changed_since(0, limit=1)] == [sid(2)]
+
+
 async def test_data_version_moves_on_commit(store: Store) -> None:
     before = await store.data_version()
     await store.ingest(callback(sid(1), "sent"))

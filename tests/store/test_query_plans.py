@@ -14,7 +14,7 @@ from tui.store.writer_process import start_trace, stop_trace
 from .conftest import callback, sid
 
 S = MessageStatus
-BIG_TABLES = ("messages", "events")
+BIG_TABLES = ("messages", "events", "message_changes")
 
 
 async def plans_of(store: Store, calls, *, writer: bool = False) -> list[tuple[str, list[str]]]:  # type: ignore[no-untyped-def]

@@ -122,3 +122,32 @@ async def test_v3_database_gains_duplicate_counts_and_callback_url(tmp_path: Pat
         assert event.duplicates == 1 and event.last_duplicate_at == 9
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA user_version").fetchone() == (LATEST_VERSION,)
+
+
+async def test_v5_database_moves_its_changes_to_the_log(tmp_path: Path) -> None:
+    # A v5 database kept the change feed in an index on messages.change_seq; v6 reads a
+    # log, filled from the rows' sequence numbers, so a follower loses nothing.
+    path = tmp_path / "v5.db"
+    with sqlite3.connect(path) as conn:
+        for version, statements in migration_steps(0, target=5):
+            for statement in statements:
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {version}")
+        for n, seq in ((1, 7), (2, 0), (3, 4)):
+            conn.execute(
+                "INSERT INTO messages (id, sid, status, status_rank, status_at, created_at, "
+                "first_seen, last_seen, change_seq) VALUES (?, ?, 'sent', 2, 5, 5, 5, 5, ?)",
+                (n, sid(n), seq),
+            )
+    conn.close()
+    async with await Store.open(path) as store:
+        assert [m.sid for m in await store.changed_since(0)] == [sid(3), sid(1)]
+        assert await store.max_change_seq() == 7
+        # New changes follow on from there.
+        await store.ingest(callback(sid(2), "delivered", at=9))
+        (moved,) = await store.changed_since(7)
+        assert moved.sid == sid(2) and moved.change_seq == 8
+    with sqlite3.connect(path) as conn:
+        indexes = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+        assert "messages_changes" not in indexes and "message_changes" in indexes
+    conn.close()

@@ -67,6 +67,7 @@ _INSERT_EVENT = (
 )
 _SELECT_KEYS = "SELECT id, idempotency_token, content_hash FROM events"
 _INSERT_MEDIA = "INSERT OR IGNORE INTO media (message_id, idx, url) VALUES (?, ?, ?)"
+LOG_CHANGE = "INSERT INTO message_changes (seq, message_id) VALUES (?, ?)"
 # A redelivery counted on the event it repeats. max(): arrivals from two processes may
 # commit out of order.
 _COUNT_DUPLICATE = (
@@ -155,6 +156,7 @@ class _Batch:
     new_rows: list[Row] = field(default_factory=list)
     dirty: dict[int, Row] = field(default_factory=dict)  # rows to write back, by id
     loaded: dict[int, Row] = field(default_factory=dict)  # rows as read, to write only changes
+    bumped: dict[int, Row] = field(default_factory=dict)  # rows whose change_seq moved
     next_id: int = 0
     next_seq: int = 0
     next_event_id: int = 0
@@ -178,6 +180,7 @@ class _Batch:
     def bump(self, row: Row) -> None:
         self.next_seq += 1
         row["change_seq"] = self.next_seq
+        self.bumped[row["id"]] = row
 
 
 def _any_of(arms: Sequence[tuple[str, Sequence[object]]]) -> tuple[str, list[object]]:
@@ -256,7 +259,7 @@ def _open_batch(conn: sqlite3.Connection, sids: Iterable[str], local_ids: Iterab
     # here cannot be taken by another connection before this transaction commits.
     maxima = conn.execute(
         "SELECT (SELECT coalesce(max(id), 0) FROM messages), "
-        "(SELECT coalesce(max(change_seq), 0) FROM messages), "
+        "(SELECT coalesce(max(seq), 0) FROM message_changes), "
         "(SELECT coalesce(max(id), 0) FROM events)"
     ).fetchone()
     batch.next_id, batch.next_seq = int(maxima[0]) + 1, int(maxima[1])
@@ -453,6 +456,10 @@ def _write(
         conn.executemany(_INSERT_EVENT, event_rows)
     if media_rows:
         conn.executemany(_INSERT_MEDIA, media_rows)
+    if batch.bumped:  # a row changed twice in the batch is logged once, at its last seq
+        conn.executemany(
+            LOG_CHANGE, [(row["change_seq"], row["id"]) for row in batch.bumped.values()]
+        )
 
 
 def insert_local(conn: sqlite3.Connection, local: LocalMessage) -> int:

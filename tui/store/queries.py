@@ -321,7 +321,15 @@ async def changed_since(
     conn: aiosqlite.Connection, seq: int, limit: int = 1000
 ) -> list[StoredMessage]:
     """Messages whose shown state changed after change sequence `seq`, in change order."""
-    sql = f"SELECT {_COLUMNS} FROM messages WHERE change_seq > ? ORDER BY change_seq LIMIT ?"
+    # Only a row's latest log entry names it: an earlier one was superseded. (No table
+    # aliases: the query-plan tests look for scans by table name.)
+    columns = ", ".join(f"messages.{column}" for column in MESSAGE_COLUMNS)
+    sql = (
+        f"SELECT {columns} FROM message_changes JOIN messages "
+        "ON messages.id = message_changes.message_id "
+        "AND messages.change_seq = message_changes.seq "
+        "WHERE message_changes.seq > ? ORDER BY message_changes.seq LIMIT ?"
+    )
     return await _fetch_messages(conn, sql, [seq, limit])
 
 

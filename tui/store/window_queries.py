@@ -87,6 +87,6 @@ async def messages_by_id(
 
 async def max_change_seq(conn: aiosqlite.Connection) -> int:
     """The newest change sequence number: where a follower of another writer starts."""
-    async with conn.execute("SELECT coalesce(max(change_seq), 0) FROM messages") as cursor:
+    async with conn.execute("SELECT coalesce(max(seq), 0) FROM message_changes") as cursor:
         row = await cursor.fetchone()
     return int(row[0]) if row else 0
