@@ -64,6 +64,10 @@ WriteResult = IngestResult | PreparedResult | int | None
 # (perf-anchors: 68k -> 78k rows/s with 64 MB on the app's schema.)
 WRITER_CACHE_KIB = 64 * 1024
 READER_CACHE_KIB = 32 * 1024
+# The aggregates connection's counts read far more pages than any cache here would hold
+# (the status index alone is ~40 MB at a million rows): a big cache only churned, and
+# held ~25 MiB of the console's memory for it.
+AGGREGATES_CACHE_KIB = 8 * 1024
 
 # How long a write waits for another process's write lock (a second console, `serve`)
 # before failing: long enough to ride out a big batch, short enough to answer Twilio
@@ -75,8 +79,8 @@ class StoreError(RuntimeError):
     """The database could not be opened or written; the message says why in one sentence."""
 
 
-def _pragmas(*, readonly: bool) -> list[str]:
-    cache = READER_CACHE_KIB if readonly else WRITER_CACHE_KIB
+def _pragmas(*, readonly: bool, cache_kib: int | None = None) -> list[str]:
+    cache = cache_kib or (READER_CACHE_KIB if readonly else WRITER_CACHE_KIB)
     pragmas = [f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}", f"PRAGMA cache_size = -{cache}"]
     if readonly:
         pragmas.append("PRAGMA query_only = 1")
@@ -104,10 +108,10 @@ def _connect_writer(path: Path) -> sqlite3.Connection:
     return conn
 
 
-async def _connect_reader(path: Path) -> aiosqlite.Connection:
+async def _connect_reader(path: Path, cache_kib: int = READER_CACHE_KIB) -> aiosqlite.Connection:
     conn = await aiosqlite.connect(path, isolation_level=None)
     try:
-        for pragma in _pragmas(readonly=True):
+        for pragma in _pragmas(readonly=True, cache_kib=cache_kib):
             await conn.execute(pragma)
     except BaseException:
         await conn.close()
@@ -396,7 +400,7 @@ class Store:
         do not wait behind a long count."""
         async with self._aggregates_lock:
             if self._aggregates is None:
-                self._aggregates = await _connect_reader(self.path)
+                self._aggregates = await _connect_reader(self.path, AGGREGATES_CACHE_KIB)
             conn = self._aggregates
             async with _read_transaction(conn):
                 counts = await queries.count_by_status(conn, flt)
