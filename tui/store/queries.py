@@ -28,6 +28,8 @@ from .records import (
 )
 
 _COLUMNS = ", ".join(MESSAGE_COLUMNS)
+# The same, named by table, for a query that joins messages to another table.
+_MESSAGES_COLUMNS = ", ".join(f"messages.{column}" for column in MESSAGE_COLUMNS)
 _ORDER = "ORDER BY created_at DESC, id DESC"
 _EVENT_COLUMNS = (
     "id, kind, received_at, message_id, message_sid, local_id, status, status_known, "
@@ -323,9 +325,8 @@ async def changed_since(
     """Messages whose shown state changed after change sequence `seq`, in change order."""
     # Only a row's latest log entry names it: an earlier one was superseded. (No table
     # aliases: the query-plan tests look for scans by table name.)
-    columns = ", ".join(f"messages.{column}" for column in MESSAGE_COLUMNS)
     sql = (
-        f"SELECT {columns} FROM message_changes JOIN messages "
+        f"SELECT {_MESSAGES_COLUMNS} FROM message_changes JOIN messages "
         "ON messages.id = message_changes.message_id "
         "AND messages.change_seq = message_changes.seq "
         "WHERE message_changes.seq > ? ORDER BY message_changes.seq LIMIT ?"

@@ -79,9 +79,8 @@ class StoreError(RuntimeError):
     """The database could not be opened or written; the message says why in one sentence."""
 
 
-def _pragmas(*, readonly: bool, cache_kib: int | None = None) -> list[str]:
-    cache = cache_kib or (READER_CACHE_KIB if readonly else WRITER_CACHE_KIB)
-    pragmas = [f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}", f"PRAGMA cache_size = -{cache}"]
+def _pragmas(*, readonly: bool, cache_kib: int) -> list[str]:
+    pragmas = [f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}", f"PRAGMA cache_size = -{cache_kib}"]
     if readonly:
         pragmas.append("PRAGMA query_only = 1")
     else:
@@ -99,7 +98,7 @@ def _connect_writer(path: Path) -> sqlite3.Connection:
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()
         if mode is None or str(mode[0]).lower() != "wal":
             raise StoreError(f"{path} cannot use write-ahead logging (got {mode}).")
-        for pragma in _pragmas(readonly=False):
+        for pragma in _pragmas(readonly=False, cache_kib=WRITER_CACHE_KIB):
             conn.execute(pragma)
         migrate(conn)
     except BaseException:
