@@ -7,7 +7,9 @@ and under load batches grow by themselves. (perf-anchors: this "E0" shape beat a
 batching timer at 50 and at 200 concurrent clients, because with a timer every client
 waited out the timer while the CPU idled.) Up to three batches may be with the writer
 process at once (one committing, the next ones waiting in its socket); they are answered
-in order.
+in order. A batch is taken from the queue only once a slot is free: everything that
+queued while the writer was busy goes together, rather than the first op leaving alone
+in a batch frozen while it waited, with the rest one whole batch behind it.
 
 If a batch fails, it is rolled back and each operation is retried in a transaction of its
 own, so one bad operation fails alone and never takes its neighbours' acknowledgements
@@ -99,6 +101,7 @@ class GroupCommitWriter(Generic[Op, Result]):
     async def _run(self) -> None:
         while True:
             item = await self._queue.get()
+            await self._slots.acquire()
             # One turn of the loop, no timer: writers woken by the previous commit queue
             # their next op now and share this transaction instead of waiting a whole
             # commit for the next one. A lone writer loses nothing.
@@ -113,10 +116,11 @@ class GroupCommitWriter(Generic[Op, Result]):
                 else:
                     batch.append(nxt)
             if batch:
-                await self._slots.acquire()
                 task = asyncio.create_task(self._commit(batch))
                 self._in_flight.add(task)
                 task.add_done_callback(self._finished)
+            else:
+                self._slots.release()
             if stopping:
                 await asyncio.gather(*self._in_flight)
                 return
