@@ -246,12 +246,13 @@ class _Load:
         self.statuses[status] = self.statuses.get(status, 0) + 1
         self._settled()
 
-    def failed(self, i: int, kind: str) -> None:
+    def failed(self, i: int, kind: str, *, sent: bool = True) -> None:
         self.errors.append(kind)
-        self._settled()
+        self._settled(sent)
 
-    def _settled(self) -> None:
-        self.out -= 1
+    def _settled(self, sent: bool = True) -> None:
+        if sent:
+            self.out -= 1
         self.finished += 1
         if self.finished == len(self.requests):
             self.done.set()
@@ -290,8 +291,8 @@ class _Load:
             _, conn = await loop.create_connection(lambda: _Connection(self), self.host, self.port)
         except OSError as exc:
             self.opening -= 1
-            if self.waiting:
-                self.failed(self.waiting.popleft(), type(exc).__name__)
+            if self.waiting:  # no connection for it: it fails without having left
+                self.failed(self.waiting.popleft(), type(exc).__name__, sent=False)
             return
         self.opening -= 1
         self.live.add(conn)
