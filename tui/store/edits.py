@@ -10,7 +10,7 @@ import json
 import sqlite3
 from dataclasses import dataclass
 
-from .ingest import LOG_CHANGE
+from .ingest import log_change
 
 # Fields of a stored callback/webhook or REST resource that hold the message's text.
 _BODY_FIELDS = frozenset({"Body", "body"})
@@ -83,11 +83,8 @@ def apply_edit(conn: sqlite3.Connection, edit: StoreEdit) -> int | None:
 
 
 def _redact(conn: sqlite3.Connection, message_id: int) -> None:
-    seq = conn.execute("SELECT coalesce(max(seq), 0) + 1 FROM message_changes").fetchone()[0]
-    conn.execute(
-        "UPDATE messages SET body = '', change_seq = ? WHERE id = ?", (int(seq), message_id)
-    )
-    conn.execute(LOG_CHANGE, (int(seq), message_id))
+    seq = log_change(conn, message_id)
+    conn.execute("UPDATE messages SET body = '', change_seq = ? WHERE id = ?", (seq, message_id))
     rows = conn.execute(
         "SELECT id, params FROM events WHERE message_id = ?", (message_id,)
     ).fetchall()

@@ -68,6 +68,8 @@ _INSERT_EVENT = (
 _SELECT_KEYS = "SELECT id, idempotency_token, content_hash FROM events"
 _INSERT_MEDIA = "INSERT OR IGNORE INTO media (message_id, idx, url) VALUES (?, ?, ?)"
 LOG_CHANGE = "INSERT INTO message_changes (seq, message_id) VALUES (?, ?)"
+# The newest change logged; the next change takes the number after it.
+LAST_CHANGE_SEQ = "SELECT coalesce(max(seq), 0) FROM message_changes"
 # A redelivery counted on the event it repeats. max(): arrivals from two processes may
 # commit out of order.
 _COUNT_DUPLICATE = (
@@ -259,7 +261,7 @@ def _open_batch(conn: sqlite3.Connection, sids: Iterable[str], local_ids: Iterab
     # here cannot be taken by another connection before this transaction commits.
     maxima = conn.execute(
         "SELECT (SELECT coalesce(max(id), 0) FROM messages), "
-        "(SELECT coalesce(max(seq), 0) FROM message_changes), "
+        f"({LAST_CHANGE_SEQ}), "
         "(SELECT coalesce(max(id), 0) FROM events)"
     ).fetchone()
     batch.next_id, batch.next_seq = int(maxima[0]) + 1, int(maxima[1])
@@ -460,6 +462,14 @@ def _write(
         conn.executemany(
             LOG_CHANGE, [(row["change_seq"], row["id"]) for row in batch.bumped.values()]
         )
+
+
+def log_change(conn: sqlite3.Connection, message_id: int) -> int:
+    """Log one change of `message_id` made outside a batch (an edit); returns its sequence
+    number, which the caller stores as the row's `change_seq`."""
+    seq = int(conn.execute(LAST_CHANGE_SEQ).fetchone()[0]) + 1
+    conn.execute(LOG_CHANGE, (seq, message_id))
+    return seq
 
 
 def insert_local(conn: sqlite3.Connection, local: LocalMessage) -> int:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import aiosqlite
 
+from .ingest import LAST_CHANGE_SEQ
 from .queries import _COLUMNS, _fetch_messages, _sql_where, where_clause
 from .records import Cursor, MessageFilter, StoredMessage
 
@@ -87,6 +88,6 @@ async def messages_by_id(
 
 async def max_change_seq(conn: aiosqlite.Connection) -> int:
     """The newest change sequence number: where a follower of another writer starts."""
-    async with conn.execute("SELECT coalesce(max(seq), 0) FROM message_changes") as cursor:
+    async with conn.execute(LAST_CHANGE_SEQ) as cursor:
         row = await cursor.fetchone()
     return int(row[0]) if row else 0
