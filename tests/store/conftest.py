@@ -1,5 +1,6 @@
 """A real SQLite file in a temp dir for every test."""
 
+import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
@@ -47,3 +48,8 @@ def callback(
         idempotency_token=token,
         headers=(("I-Twilio-Idempotency-Token", token),) if token else (),
     )
+
+
+def connect_plain(path: str) -> sqlite3.Connection:
+    """A writer connection with no schema, for tests of the writer machinery itself."""
+    return sqlite3.connect(path, isolation_level=None)

@@ -14,7 +14,7 @@ from tui.store import Store
 from tui.store.group_commit import IN_FLIGHT, GroupCommitWriter
 from tui.store.writer_process import WriterProcess
 
-from .conftest import callback, sid
+from .conftest import callback, connect_plain, sid
 
 
 async def test_a_cancelled_caller_is_still_written_and_its_batch_answered(store: Store) -> None:
@@ -31,10 +31,6 @@ async def test_a_cancelled_caller_is_still_written_and_its_batch_answered(store:
         assert message.status.value == "sent"
 
 
-def _connect(path: str) -> sqlite3.Connection:
-    return sqlite3.connect(path, isolation_level=None)
-
-
 def _apply_slowly(conn: sqlite3.Connection, ops: Sequence[float]) -> list[float]:
     """Each op is a number of seconds to hold the writer for (in its own process)."""
     time.sleep(sum(ops))
@@ -45,7 +41,7 @@ async def test_ops_queued_while_every_slot_is_busy_share_the_next_batch(
     tmp_path: Path,
 ) -> None:
     process = WriterProcess()
-    await process.start(partial(_connect, str(tmp_path / "w.db")))
+    await process.start(partial(connect_plain, str(tmp_path / "w.db")))
     writer: GroupCommitWriter[float, float] = GroupCommitWriter(process, _apply_slowly)
     writer.start()
     try:

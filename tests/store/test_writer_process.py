@@ -12,11 +12,7 @@ import pytest
 from tui.store import Store, checkpointer
 from tui.store.writer_process import WriterGoneError, WriterProcess, checkpoint_counts
 
-from .conftest import callback, sid
-
-
-def _connect(path: str) -> sqlite3.Connection:
-    return sqlite3.connect(path, isolation_level=None)
+from .conftest import callback, connect_plain, sid
 
 
 def _fail(conn: sqlite3.Connection, text: str) -> None:
@@ -35,7 +31,7 @@ async def test_calls_run_in_another_process_in_order_and_errors_come_back(
     tmp_path: Path,
 ) -> None:
     writer = WriterProcess()
-    await writer.start(partial(_connect, str(tmp_path / "w.db")))
+    await writer.start(partial(connect_plain, str(tmp_path / "w.db")))
     try:
         assert await writer.call(_pid) != os.getpid()
         with pytest.raises(ValueError, match="no such thing"):
@@ -51,7 +47,7 @@ async def test_calls_run_in_another_process_in_order_and_errors_come_back(
 async def test_a_connect_error_is_raised_from_start(tmp_path: Path) -> None:
     writer = WriterProcess()
     with pytest.raises(sqlite3.OperationalError):
-        await writer.start(partial(_connect, str(tmp_path / "missing" / "w.db")))
+        await writer.start(partial(connect_plain, str(tmp_path / "missing" / "w.db")))
 
 
 async def test_a_killed_writer_fails_writes_instead_of_hanging(store: Store) -> None:
