@@ -61,6 +61,7 @@ sys.path.insert(0, str(ROOT))
 from tui.domain.status import MessageStatus, rank  # noqa: E402
 from tui.event_loop import loop_factory  # noqa: E402
 from tui.store import LATEST_VERSION  # noqa: E402
+from tui.store.schema import CHANGE_LOG_BACKFILL  # noqa: E402
 from tui.store.store import migrate  # noqa: E402
 
 if TYPE_CHECKING:
@@ -311,11 +312,7 @@ def ensure_database(rows: int, *, rebuild: bool = False) -> Path:
         if kind == "index":
             conn.execute(sql)
     conn.execute("INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')")
-    # The change log holds each row's change_seq, as the writer would have left it.
-    conn.execute(
-        "INSERT INTO message_changes (seq, message_id) "
-        "SELECT change_seq, id FROM messages WHERE change_seq > 0 ORDER BY change_seq"
-    )
+    conn.execute(CHANGE_LOG_BACKFILL)  # each row's change_seq, as the writer would log it
     for kind, _, sql in deferred:
         if kind == "trigger":
             conn.execute(sql)

@@ -161,10 +161,15 @@ CREATE INDEX events_loose_content ON events (content_hash)
 # is the row's version, and only the row's latest log entry (seq = change_seq) counts.
 # The log grows by one ~10-byte row per change, about 1% of what the events table grows
 # by for the same callbacks, so it is not trimmed.
-_V6 = """
+# Each row's latest change, as the writer would have logged it (also used by the bench's
+# database builder, which fills messages in bulk).
+CHANGE_LOG_BACKFILL = (
+    "INSERT INTO message_changes (seq, message_id) "
+    "SELECT change_seq, id FROM messages WHERE change_seq > 0 ORDER BY change_seq"
+)
+_V6 = f"""
 CREATE TABLE message_changes (seq INTEGER PRIMARY KEY, message_id INTEGER NOT NULL);
-INSERT INTO message_changes (seq, message_id)
-    SELECT change_seq, id FROM messages WHERE change_seq > 0 ORDER BY change_seq;
+{CHANGE_LOG_BACKFILL};
 DROP INDEX messages_changes;
 """
 
