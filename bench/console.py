@@ -61,7 +61,7 @@ sys.path.insert(0, str(ROOT))
 from tui.domain.status import MessageStatus, rank  # noqa: E402
 from tui.event_loop import loop_factory  # noqa: E402
 from tui.store import LATEST_VERSION  # noqa: E402
-from tui.store.schema import CHANGE_LOG_BACKFILL  # noqa: E402
+from tui.store.schema import CHANGE_LOG_BACKFILL, STATUS_COUNTS_BACKFILL  # noqa: E402
 from tui.store.store import migrate  # noqa: E402
 
 if TYPE_CHECKING:
@@ -313,6 +313,7 @@ def ensure_database(rows: int, *, rebuild: bool = False) -> Path:
             conn.execute(sql)
     conn.execute("INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')")
     conn.execute(CHANGE_LOG_BACKFILL)  # each row's change_seq, as the writer would log it
+    conn.execute(STATUS_COUNTS_BACKFILL)  # what the (dropped) counting triggers would keep
     for kind, _, sql in deferred:
         if kind == "trigger":
             conn.execute(sql)
