@@ -313,7 +313,7 @@ def ensure_database(rows: int, *, rebuild: bool = False) -> Path:
             conn.execute(sql)
     conn.execute("INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')")
     conn.execute(CHANGE_LOG_BACKFILL)  # each row's change_seq, as the writer would log it
-    conn.execute(STATUS_COUNTS_BACKFILL)  # what the (dropped) counting triggers would keep
+    conn.execute(STATUS_COUNTS_BACKFILL)  # what the writer would have counted, row by row
     for kind, _, sql in deferred:
         if kind == "trigger":
             conn.execute(sql)

@@ -1,4 +1,4 @@
-"""Counts by status kept by triggers (schema v7) always equal a count of the rows."""
+"""Counts by status kept by the writer (schema v7) always equal a count of the rows."""
 
 import asyncio
 import sqlite3

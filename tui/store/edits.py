@@ -10,7 +10,7 @@ import json
 import sqlite3
 from dataclasses import dataclass
 
-from .ingest import log_change
+from .ingest import count_statuses, log_change
 
 # Fields of a stored callback/webhook or REST resource that hold the message's text.
 _BODY_FIELDS = frozenset({"Body", "body"})
@@ -71,12 +71,13 @@ def apply_edit(conn: sqlite3.Connection, edit: StoreEdit) -> int | None:
                 (edit.key, edit.value),
             )
         return None
-    exists = conn.execute("SELECT 1 FROM messages WHERE id = ?", (edit.message_id,)).fetchone()
-    if exists is None:
+    found = conn.execute("SELECT status FROM messages WHERE id = ?", (edit.message_id,)).fetchone()
+    if found is None:
         return None
     if isinstance(edit, DeleteLocal):
         conn.execute("DELETE FROM events WHERE message_id = ?", (edit.message_id,))
         conn.execute("DELETE FROM messages WHERE id = ?", (edit.message_id,))  # media cascade
+        count_statuses(conn, {found[0] or "": -1})
         return edit.message_id
     _redact(conn, edit.message_id)
     return edit.message_id

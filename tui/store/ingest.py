@@ -443,6 +443,10 @@ def _write(
     # SET list, whatever their values, so naming every column moved every index entry of
     # the row (and woke the FTS trigger) on each callback.
     by_columns: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+    statuses: dict[str, int] = {}  # the batch's change to the counts by status
+    for row in batch.new_rows:
+        key = row["status"] or ""
+        statuses[key] = statuses.get(key, 0) + 1
     for message_id, row in batch.dirty.items():
         if message_id in new_ids:
             continue
@@ -451,6 +455,10 @@ def _write(
         if changed:
             values = (*(row[c] for c in changed), message_id)
             by_columns.setdefault(changed, []).append(values)
+            if row["status"] != before["status"]:
+                old, new = before["status"] or "", row["status"] or ""
+                statuses[old] = statuses.get(old, 0) - 1
+                statuses[new] = statuses.get(new, 0) + 1
     for columns, rows in by_columns.items():
         assignments = ", ".join(f"{c} = ?" for c in columns)
         conn.executemany(f"UPDATE messages SET {assignments} WHERE id = ?", rows)
@@ -458,10 +466,26 @@ def _write(
         conn.executemany(_INSERT_EVENT, event_rows)
     if media_rows:
         conn.executemany(_INSERT_MEDIA, media_rows)
+    count_statuses(conn, statuses)
     if batch.bumped:  # a row changed twice in the batch is logged once, at its last seq
         conn.executemany(
             LOG_CHANGE, [(row["change_seq"], row["id"]) for row in batch.bumped.values()]
         )
+
+
+_COUNT_STATUS = (
+    "INSERT INTO status_counts (status, n) VALUES (?, ?) "
+    "ON CONFLICT (status) DO UPDATE SET n = n + excluded.n"
+)
+
+
+def count_statuses(conn: sqlite3.Connection, changes: dict[str, int]) -> None:
+    """Add `changes` (status, or '' for none yet -> how many more messages have it) to the
+    counts by status (schema v7). Every insert, status change and delete of a message
+    goes through here, in the transaction that makes it."""
+    deltas = [(status, n) for status, n in changes.items() if n]
+    if deltas:
+        conn.executemany(_COUNT_STATUS, deltas)
 
 
 def log_change(conn: sqlite3.Connection, message_id: int) -> int:
