@@ -8,6 +8,7 @@ import pytest
 
 from tui.domain.facts import facts_from_callback
 from tui.store import EventKind, IncomingEvent, SignatureVerdict, Store
+from tui.store.schema import migration_steps
 
 
 @pytest.fixture
@@ -48,6 +49,15 @@ def callback(
         idempotency_token=token,
         headers=(("I-Twilio-Idempotency-Token", token),) if token else (),
     )
+
+
+def schema_at(conn: sqlite3.Connection, version: int) -> None:
+    """Give an empty database the schema exactly as `version` left it (for migration
+    tests: rows written at that version, then opened by this build)."""
+    for step, statements in migration_steps(0, target=version):
+        for statement in statements:
+            conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {step}")
 
 
 def connect_plain(path: str) -> sqlite3.Connection:

@@ -6,18 +6,14 @@ from pathlib import Path
 import pytest
 
 from tui.store import LATEST_VERSION, MessageFilter, Store, StoreError
-from tui.store.schema import migration_steps
 
-from .conftest import callback, sid
+from .conftest import callback, schema_at, sid
 
 
 def make_v1(path: Path) -> None:
     """A database exactly as the first schema version left it, with data in it."""
     with sqlite3.connect(path) as conn:
-        for version, statements in migration_steps(0, target=1):
-            for statement in statements:
-                conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {version}")
+        schema_at(conn, 1)
         conn.execute(
             "INSERT INTO messages (id, sid, to_addr, body, status, status_rank, status_at, "
             "created_at, first_seen, last_seen) "
@@ -89,10 +85,7 @@ async def test_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
 def make_v3(path: Path) -> None:
     """A database as schema version 3 left it: a delivered message and its callback."""
     with sqlite3.connect(path) as conn:
-        for version, statements in migration_steps(0, target=3):
-            for statement in statements:
-                conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {version}")
+        schema_at(conn, 3)
         conn.execute(
             "INSERT INTO messages (id, sid, local_id, to_addr, body, status, status_rank, "
             "status_at, created_at, first_seen, last_seen) "
@@ -129,10 +122,7 @@ async def test_v5_database_moves_its_changes_to_the_log(tmp_path: Path) -> None:
     # log, filled from the rows' sequence numbers, so a follower loses nothing.
     path = tmp_path / "v5.db"
     with sqlite3.connect(path) as conn:
-        for version, statements in migration_steps(0, target=5):
-            for statement in statements:
-                conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {version}")
+        schema_at(conn, 5)
         for n, seq in ((1, 7), (2, 0), (3, 4)):
             conn.execute(
                 "INSERT INTO messages (id, sid, status, status_rank, status_at, created_at, "

@@ -10,9 +10,8 @@ from hypothesis import strategies as st
 
 from tui.domain.status import IN_FLIGHT, PROBLEM, MessageStatus, parse_status
 from tui.store import LocalMessage, MessageFilter, Store
-from tui.store.schema import migration_steps
 
-from .conftest import callback, sid
+from .conftest import callback, schema_at, sid
 
 S = MessageStatus
 STATUSES = [s.value for s in MessageStatus]
@@ -28,7 +27,9 @@ def counted_rows(path: Path) -> dict[MessageStatus | None, int]:
     return counts
 
 
-def only(counts: dict[MessageStatus | None, int], statuses: frozenset[MessageStatus]) -> dict:  # type: ignore[type-arg]
+def only(
+    counts: dict[MessageStatus | None, int], statuses: frozenset[MessageStatus]
+) -> dict[MessageStatus | None, int]:
     return {s: n for s, n in counts.items() if s in statuses}
 
 
@@ -97,10 +98,7 @@ async def test_filters_beyond_status_still_count_the_rows(store: Store) -> None:
 async def test_v6_database_gains_its_counts(tmp_path: Path) -> None:
     path = tmp_path / "v6.db"
     with sqlite3.connect(path) as conn:
-        for version, statements in migration_steps(0, target=6):
-            for statement in statements:
-                conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {version}")
+        schema_at(conn, 6)
         for n, status in enumerate(["sent", "sent", "delivered", None, "failed"], start=1):
             conn.execute(
                 "INSERT INTO messages (id, sid, local_id, status, status_at, created_at, "

@@ -267,7 +267,7 @@ async def count_by_status(
 ) -> dict[MessageStatus | None, int]:
     flt = flt or _NO_FILTER
     if replace(flt, statuses=frozenset()) == _NO_FILTER:
-        # Nothing but statuses asked for: the counts the triggers keep (schema v7), not
+        # Nothing but statuses asked for: the counts the writer keeps (schema v7), not
         # a count of every row.
         sql = "SELECT status, n FROM status_counts WHERE n > 0"
         params: list[Any] = []
