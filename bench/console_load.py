@@ -6,11 +6,11 @@ SPEC (written by bench/console.py) names the receiver (host, port, path), the au
 to sign with, the rate and duration, the load's shape (see `_schedule`), the existing
 messages to advance (sid, from, to) and the new SIDs. Every request is built and signed
 before the start, so the timed part only writes bytes and reads answers: a minimal
-HTTP/1.1 client over asyncio streams, keep-alive. Open loop: each request leaves when it
-is due, on an idle connection or on a new one when all are busy, as Twilio's callbacks
-do (it does not wait for one answer before sending the next message's callback); at most
-`--connections` are opened, past which requests wait and leave late (the achieved rate
-and the schedule slip say so).
+HTTP/1.1 client, one asyncio protocol per keep-alive connection. Open loop: each request
+leaves when it is due, on an idle connection or on a new one when all are busy, as
+Twilio's callbacks do (it does not wait for one answer before sending the next message's
+callback); at most `--connections` are opened, past which requests wait and leave late
+(the achieved rate and the schedule slip say so).
 
 Protocol with the parent: prints `ready` when built, starts on a line on stdin, writes
 RESULT (counts, achieved rate, ack latencies, and the wall-clock send and answer times

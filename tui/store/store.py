@@ -64,9 +64,10 @@ WriteResult = IngestResult | PreparedResult | int | None
 # (perf-anchors: 68k -> 78k rows/s with 64 MB on the app's schema.)
 WRITER_CACHE_KIB = 64 * 1024
 READER_CACHE_KIB = 32 * 1024
-# The aggregates connection's counts read far more pages than any cache here would hold
-# (the status index alone is ~40 MB at a million rows): a big cache only churned, and
-# held ~25 MiB of the console's memory for it.
+# The aggregates connection's counts for a filter (recipient, words, stuck) read far more
+# pages than any cache here would hold (a status index alone is ~40 MB at a million
+# rows): a big cache only churned, and held ~25 MiB of the console's memory for it.
+# Counts for the whole store or by status alone read the small table the writer keeps.
 AGGREGATES_CACHE_KIB = 8 * 1024
 
 # How long a write waits for another process's write lock (a second console, `serve`)
