@@ -21,6 +21,7 @@ from tui.services.console_session import ConsoleSession
 from tui.services.timeline import Mark, MessageDetail, TimelineEntry, fields_of, load_detail
 from tui.store import Store, StoredMessage
 from tui.widgets.error_text import explain_error
+from tui.widgets.measured_table import MeasuredTable
 from tui.widgets.presenting import is_presenting
 from tui.widgets.safe_text import sanitize
 from tui.widgets.status_badge import badge
@@ -110,7 +111,7 @@ class DetailScreen(RowActions):
                 yield Static(id="detail-text")
                 yield Static(id="detail-error")
             yield Static("Timeline", classes="section-title")
-            yield DataTable(id="detail-timeline", cursor_type="row", zebra_stripes=True)
+            yield MeasuredTable(id="detail-timeline", cursor_type="row", zebra_stripes=True)
             yield Static(id="detail-params")
             yield Static("Fields", classes="section-title")
             yield Static(id="detail-fields")

@@ -17,6 +17,7 @@ from tui.domain.schedule import describe_span
 from tui.domain.status import MessageStatus
 from tui.services.console_session import ConsoleSession
 from tui.store import MessageFilter, StoredMessage
+from tui.widgets.measured_table import MeasuredTable
 from tui.widgets.safe_text import preview, sanitize
 
 from .row_actions import RowActions
@@ -51,7 +52,7 @@ class ScheduledScreen(RowActions):
 
     def compose(self) -> ComposeResult:
         yield Static(id="scheduled-title")
-        yield DataTable(id="scheduled-table", cursor_type="row", zebra_stripes=True)
+        yield MeasuredTable(id="scheduled-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="scheduled-hint")
         yield Footer()
 

@@ -20,6 +20,7 @@ from tui.domain.masking import mask_address
 from tui.services.triage import ErrorGroup, TriageReport, build_report
 from tui.store import Store
 from tui.widgets.error_text import explain_error
+from tui.widgets.measured_table import MeasuredTable
 from tui.widgets.presenting import is_presenting
 from tui.widgets.safe_text import sanitize
 from tui.widgets.sparkline_text import sparkline
@@ -57,14 +58,14 @@ class TriageScreen(Screen[str | None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll():
             yield Static(id="triage-title")
-            yield DataTable(id="triage-groups", cursor_type="row")
+            yield MeasuredTable(id="triage-groups", cursor_type="row")
             with Horizontal(id="triage-breakdowns"):
                 with Vertical():
                     yield Static("By destination country", classes="section-title")
-                    yield DataTable(id="triage-countries", cursor_type="row")
+                    yield MeasuredTable(id="triage-countries", cursor_type="row")
                 with Vertical():
                     yield Static("By sender", classes="section-title")
-                    yield DataTable(id="triage-senders", cursor_type="row")
+                    yield MeasuredTable(id="triage-senders", cursor_type="row")
             yield Static(id="triage-explain")
         yield Footer()
 
