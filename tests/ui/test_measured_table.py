@@ -46,11 +46,11 @@ async def test_the_header_follows_the_widths_of_rows_measured_after_a_frame() ->
     ]
 
 
-async def test_textuals_own_table_still_shows_the_stale_header() -> None:
-    """The reason for MeasuredTable: if this starts failing, Textual has fixed it upstream
-    and MeasuredTable can go."""
+async def test_the_same_frames_leave_textuals_own_table_with_a_stale_header() -> None:
+    """Proves the scenario above is the one MeasuredTable exists for. A Textual that has
+    fixed it upstream skips this (shown by `-ra`) instead of failing a fresh install."""
     header, row = await lines_after_an_early_frame(DataTable())
     if header == " error  title                            count":
-        pytest.fail("Textual's DataTable no longer needs MeasuredTable")
+        pytest.skip("Textual's DataTable keeps its header in line now: MeasuredTable can go")
     assert header == " error  title  count"
     assert row == " 30003  Unreachable destination handset  2"
