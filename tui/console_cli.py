@@ -18,6 +18,7 @@ from tui.config import ConfigError, load_config
 from tui.emulator.scenarios import PRESETS
 from tui.event_loop import loop_factory
 from tui.server.request_log import LineFormatter
+from tui.terminal_watch import watch_for_hangup
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -111,5 +112,7 @@ def run(args: argparse.Namespace) -> int:
     app = MsgwatchApp(options, present=args.present)
     # App.run() would take asyncio's default loop; the receiver shares this one.
     with asyncio.Runner(loop_factory=loop_factory()) as runner:
+        loop = runner.get_loop()
+        watch_for_hangup(sys.stdin.fileno(), lambda: loop.call_soon_threadsafe(app.exit))
         runner.run(app.run_async())
     return app.return_code or 0
