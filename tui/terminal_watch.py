@@ -51,13 +51,8 @@ def watch_for_hangup(
     poller.register(fd, select.POLLHUP)  # POLLHUP/POLLERR are reported whatever the mask
 
     def watch() -> None:
-        while True:
-            try:
-                events = poller.poll()
-            except InterruptedError:  # pragma: no cover - PEP 475 retries; belt and braces
-                continue
-            if any(mask & _HANGUP for _, mask in events):
-                break
+        while not any(mask & _HANGUP for _, mask in poller.poll()):
+            pass
         log.warning("the terminal hung up; ending the console")
         try:
             on_hangup()

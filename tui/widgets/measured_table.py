@@ -19,7 +19,10 @@ from textual.widgets.data_table import RowKey
 
 
 class MeasuredTable(DataTable[Any]):
-    """A DataTable that redraws everything once measuring its rows changed a width."""
+    """A DataTable that redraws everything once measuring its rows changed a width.
+
+    It hooks a private method of Textual's; if that is renamed, the hook stops running and
+    tests/ui/test_measured_table.py fails (unless Textual fixed the header itself)."""
 
     def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
         before = self._render_widths()
