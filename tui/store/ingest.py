@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -443,10 +444,8 @@ def _write(
     # SET list, whatever their values, so naming every column moved every index entry of
     # the row (and woke the FTS trigger) on each callback.
     by_columns: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
-    statuses: dict[str, int] = {}  # the batch's change to the counts by status
-    for row in batch.new_rows:
-        key = row["status"] or ""
-        statuses[key] = statuses.get(key, 0) + 1
+    # The batch's change to the counts by status.
+    statuses = Counter(row["status"] or "" for row in batch.new_rows)
     for message_id, row in batch.dirty.items():
         if message_id in new_ids:
             continue
@@ -456,9 +455,8 @@ def _write(
             values = (*(row[c] for c in changed), message_id)
             by_columns.setdefault(changed, []).append(values)
             if row["status"] != before["status"]:
-                old, new = before["status"] or "", row["status"] or ""
-                statuses[old] = statuses.get(old, 0) - 1
-                statuses[new] = statuses.get(new, 0) + 1
+                statuses[before["status"] or ""] -= 1
+                statuses[row["status"] or ""] += 1
     for columns, rows in by_columns.items():
         assignments = ", ".join(f"{c} = ?" for c in columns)
         conn.executemany(f"UPDATE messages SET {assignments} WHERE id = ?", rows)
