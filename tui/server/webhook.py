@@ -31,8 +31,8 @@ class RawWebhook(NamedTuple):
     body: bytes
     query: str  # the raw query string
     raw_path: str  # path and query exactly as sent
-    # The URL as this server saw it, used only without a public URL; None when the Host
-    # header could not form one.
+    # The origin of the URL as this server saw it (receiver.seen_origin), used only
+    # without a public URL; None when the Host header could not form one.
     seen_url: str | None
     signature: str | None  # X-Twilio-Signature
     headers: Pairs  # the headers kept with the event (the signature's settings among them)
