@@ -16,6 +16,7 @@ deliver it again; 429 is never used (Twilio does not back off on it: error 11217
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from dataclasses import dataclass, field
@@ -59,11 +60,6 @@ def loggable(value: str | None) -> str | None:
     return ascii(value)
 
 
-# Origins already built, by (scheme, Host header): bounded, as Host headers come from anyone.
-_ORIGINS: dict[tuple[str, str], str | None] = {}
-_ORIGINS_KEPT = 256
-
-
 def seen_origin(request: web.BaseRequest) -> str | None:
     """The scheme and authority of the URL as this server saw it ("http://127.0.0.1:8080"),
     or None when the Host header cannot form one ("x:99999", "a]b"). A target naming its
@@ -71,7 +67,7 @@ def seen_origin(request: web.BaseRequest) -> str | None:
 
     Only the origin is used (`checked_url` puts the raw path after it), and nearly every
     request carries the same Host header, so each distinct one is built by yarl once.
-    `str(request.url)` per request took 5.4 us alone (this: 1.6) and 2.6% of the console's
+    `str(request.url)` per request took 5-10 us alone (this: 1.6-2.4) and 2.6% of the console's
     py-spy samples under bench/console.py's 2,000 callbacks/s (demo mode has no public URL)."""
     target = request.raw_path
     if target[:1] != "/" or target[:2] == "//":  # "http://h/p", "//h/p": name their own host
@@ -79,19 +75,15 @@ def seen_origin(request: web.BaseRequest) -> str | None:
             return str(request.url)
         except ValueError:
             return None
-    key = (request.scheme, request.host)
+    return _origin(request.scheme, request.host)
+
+
+@functools.lru_cache(maxsize=256)  # bounded: Host headers come from anyone
+def _origin(scheme: str, host: str) -> str | None:
     try:
-        return _ORIGINS[key]
-    except KeyError:
-        pass
-    try:
-        origin: str | None = str(URL.build(scheme=key[0], authority=key[1]))
+        return str(URL.build(scheme=scheme, authority=host))
     except ValueError:
-        origin = None
-    if len(_ORIGINS) >= _ORIGINS_KEPT:
-        _ORIGINS.clear()
-    _ORIGINS[key] = origin
-    return origin
+        return None
 
 
 @dataclass
@@ -204,7 +196,7 @@ class Receiver:
             body=body,
             query=request.rel_url.raw_query_string,
             raw_path=request.raw_path,
-            seen_url="" if config.signature.public_url else seen_origin(request),
+            seen_origin="" if config.signature.public_url else seen_origin(request),
             signature=headers.get(SIGNATURE_HEADER),
             headers=tuple((h, headers[h]) for h in KEPT_HEADERS if h in headers),
             received_at=time.time(),

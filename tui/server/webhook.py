@@ -33,7 +33,7 @@ class RawWebhook(NamedTuple):
     raw_path: str  # path and query exactly as sent
     # The origin of the URL as this server saw it (receiver.seen_origin), used only
     # without a public URL; None when the Host header could not form one.
-    seen_url: str | None
+    seen_origin: str | None
     signature: str | None  # X-Twilio-Signature
     headers: Pairs  # the headers kept with the event (the signature's settings among them)
     received_at: float
@@ -62,9 +62,9 @@ def prepare_webhook(raw: RawWebhook) -> Prepared:
     # can match it, so the request is rejected (and kept) like any other forgery.
     url = raw.raw_path
     public = raw.config.public_url
-    if public or raw.seen_url is not None:
+    if public or raw.seen_origin is not None:
         with suppress(ValueError):
-            url = checked_url(public, raw.seen_url or "", raw.raw_path)
+            url = checked_url(public, raw.seen_origin or "", raw.raw_path)
     headers = dict(raw.headers)
     if raw.signature is not None:
         headers[SIGNATURE_HEADER] = raw.signature
