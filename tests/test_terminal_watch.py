@@ -17,7 +17,7 @@ import threading
 import time
 from pathlib import Path
 
-from tui.terminal_watch import watch_for_hangup
+from tui.terminal_watch import EXIT_HUNG_UP, has_hung_up, watch_for_hangup
 
 
 def test_a_hang_up_asks_the_app_to_exit_then_ends_the_process() -> None:
@@ -30,6 +30,17 @@ def test_a_hang_up_asks_the_app_to_exit_then_ends_the_process() -> None:
     finally:
         os.close(master)
     assert asked.wait(10) and ended.wait(10)
+    os.close(slave)
+
+
+def test_has_hung_up_tells_a_live_terminal_from_a_gone_one() -> None:
+    master, slave = pty.openpty()
+    try:
+        os.write(master, b"q")  # pending input is not a hang-up
+        assert not has_hung_up(slave)
+    finally:
+        os.close(master)
+    assert has_hung_up(slave)
     os.close(slave)
 
 
@@ -84,7 +95,7 @@ def test_the_console_exits_when_its_terminal_goes_away_without_sighup(tmp_path: 
         proc.kill()
         proc.wait()
         raise AssertionError("the console kept running after its terminal went away") from None
-    assert code in (0, 129), code  # a clean exit, or the watch's SIGHUP-like fallback
+    assert code == EXIT_HUNG_UP, code  # as if SIGHUP had ended it, however Textual ended
 
 
 def _read_until(fd: int, marker: bytes, timeout: float) -> bytes:

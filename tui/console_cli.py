@@ -18,7 +18,7 @@ from tui.config import ConfigError, load_config
 from tui.emulator.scenarios import PRESETS
 from tui.event_loop import loop_factory
 from tui.server.request_log import LineFormatter
-from tui.terminal_watch import watch_for_hangup
+from tui.terminal_watch import EXIT_HUNG_UP, has_hung_up, watch_for_hangup
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -111,8 +111,19 @@ def run(args: argparse.Namespace) -> int:
 
     app = MsgwatchApp(options, present=args.present)
     # App.run() would take asyncio's default loop; the receiver shares this one.
+    terminal = sys.stdin.fileno()
     with asyncio.Runner(loop_factory=loop_factory()) as runner:
         loop = runner.get_loop()
-        watch_for_hangup(sys.stdin.fileno(), lambda: loop.call_soon_threadsafe(app.exit))
-        runner.run(app.run_async())
+        watched = watch_for_hangup(terminal, lambda: loop.call_soon_threadsafe(app.exit))
+        try:
+            runner.run(app.run_async())
+        except OSError:
+            # Textual draws on stderr; ending with no terminal to restore, its last write
+            # can fail (EIO), after the session stopped and the store closed. Logged, as a
+            # traceback would go to the terminal that is gone.
+            if watched is None or not has_hung_up(terminal):
+                raise
+            logging.getLogger("msgwatch").exception("ending after the terminal hung up")
+    if watched is not None and has_hung_up(terminal):
+        return EXIT_HUNG_UP  # the status says why the console ended, as SIGHUP's would
     return app.return_code or 0

@@ -30,6 +30,8 @@ log = logging.getLogger("msgwatch.terminal")
 # A clean exit (screens closed, session stopped) takes well under a second; this only
 # bounds how long a wedged one may keep the port.
 GRACE_SECONDS = 5.0
+# The exit status of a console whose terminal hung up, as a shell reports one ended by SIGHUP.
+EXIT_HUNG_UP = 128 + signal.SIGHUP
 _HANGUP = select.POLLHUP | select.POLLERR | select.POLLNVAL
 
 
@@ -67,6 +69,13 @@ def watch_for_hangup(
     return thread
 
 
+def has_hung_up(fd: int) -> bool:
+    """Whether terminal `fd` has hung up, now (no waiting)."""
+    poller = select.poll()
+    poller.register(fd, select.POLLHUP)
+    return any(mask & _HANGUP for _, mask in poller.poll(0))
+
+
 def _exit_as_if_hung_up() -> None:
     logging.shutdown()
-    os._exit(128 + signal.SIGHUP)
+    os._exit(EXIT_HUNG_UP)
