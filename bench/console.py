@@ -486,6 +486,13 @@ def cpu_seconds(pid: int | str = "self") -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def machine_ticks() -> tuple[int, int]:
+    """(idle, total) clock ticks of the whole machine so far, from /proc/stat: idle
+    counts iowait too, time no process could use."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return fields[3] + fields[4], sum(fields[:8])
+
+
 def file_mib(path: Path) -> float:
     return path.stat().st_size / 2**20 if path.exists() else 0.0
 
@@ -755,7 +762,9 @@ async def load_phase(
     assert receiver is not None
     received_before = receiver.stats.received
     cpu_before = {"console": cpu_seconds(), "writer": cpu_seconds(writer_pid)}
+    ticks_before = machine_ticks()
     store = app.session.store
+    busy_before = await store.writer_busy_seconds()
     batches_before = store.write_stats
     repaints_before = listing.repaints
     frames_before = probe.frames
@@ -793,6 +802,8 @@ async def load_phase(
         raise
     load_seconds = time.perf_counter() - load_t0
     cpu_after = {"console": cpu_seconds(), "writer": cpu_seconds(writer_pid)}
+    ticks_after = machine_ticks()
+    busy_after = await store.writer_busy_seconds()
     result = json.loads(result_path.read_text())
     await asyncio.sleep(0.5)
 
@@ -834,6 +845,10 @@ async def load_phase(
         "cpu_percent": {
             name: 100 * (cpu_after[name] - cpu_before[name]) / load_seconds for name in cpu_after
         },
+        "writer_busy_percent": 100 * (busy_after - busy_before) / load_seconds,
+        "machine_idle_percent": 100
+        * (ticks_after[0] - ticks_before[0])
+        / max(1, ticks_after[1] - ticks_before[1]),
         "rss_end": memory(),
         "hwm_before_load": hwm_before,
         "writer_rss_end": memory(writer_pid),
@@ -1060,6 +1075,10 @@ def report(args: argparse.Namespace, r: dict[str, Any]) -> tuple[str, list[str]]
     cpu = load["cpu_percent"]
     shares = f"{cpu['console']:.0f}% / {cpu['writer']:.0f}% / {gen['cpu_percent']:.0f}%"
     row("CPU under load: console / writer process / load generator", f"{shares} of one core")
+    row("machine idle under load (both cores, iowait included)",
+        f"{load['machine_idle_percent']:.0f}%")  # fmt: skip
+    row("store writer busy under load (wall time spent in batches, fsync waits included)",
+        f"{load['writer_busy_percent']:.0f}%")  # fmt: skip
     row("anchor: headless `pilot.pause()`", f"{session['pause_ms']:.1f} ms")
     row("anchor: encode a full 120x40 frame for a terminal (skipped headless)",
         f"{session['encode_full_ms']:.1f} ms")  # fmt: skip

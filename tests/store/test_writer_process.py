@@ -1,16 +1,23 @@
 """The writer's own process: errors come back as raised, a dead writer fails writes
 clearly (the receiver then answers 500 and Twilio may retry), and closing is clean."""
 
+import asyncio
 import os
 import signal
 import sqlite3
+import time
 from functools import partial
 from pathlib import Path
 
 import pytest
 
 from tui.store import Store, checkpointer
-from tui.store.writer_process import WriterGoneError, WriterProcess, checkpoint_counts
+from tui.store.writer_process import (
+    WriterGoneError,
+    WriterProcess,
+    busy_seconds,
+    checkpoint_counts,
+)
 
 from .conftest import callback, connect_plain, sid
 
@@ -79,3 +86,31 @@ async def test_a_big_database_is_checkpointed_beside_the_writer_which_closes_las
         await store.close()
     # The writer's connection was the last one: the log was folded in and removed.
     assert _names(tmp_path) == {"s.db"}
+
+
+def _spin(conn: sqlite3.Connection, seconds: float) -> None:
+    until = time.perf_counter() + seconds
+    while time.perf_counter() < until:
+        pass
+
+
+async def test_busy_seconds_count_the_time_spent_in_calls_and_not_between_them(
+    tmp_path: Path,
+) -> None:
+    writer = WriterProcess()
+    await writer.start(partial(connect_plain, str(tmp_path / "w.db")))
+    try:
+        before = await writer.call(busy_seconds)
+        await writer.call(_spin, 0.05)
+        await asyncio.sleep(0.2)  # idle: not counted
+        busy = await writer.call(busy_seconds) - before
+    finally:
+        await writer.close()
+    # The spin and the calls around it (a busy machine may stretch them), not the idle 0.2 s.
+    assert 0.05 <= busy < 0.15
+
+
+async def test_the_store_reports_its_writers_busy_seconds(store: Store) -> None:
+    before = await store.writer_busy_seconds()
+    await store.ingest(callback(sid(1), "sent"))
+    assert await store.writer_busy_seconds() > before

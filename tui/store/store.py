@@ -51,7 +51,7 @@ from .records import (
 )
 from .schema import LATEST_VERSION, SchemaError, migration_steps
 from .triage_queries import FailureGroupRow
-from .writer_process import WriterProcess
+from .writer_process import WriterProcess, busy_seconds
 
 WriteOp = IncomingEvent | Unprepared | LocalMessage | StoreEdit
 # IngestResult for an event (wrapped in a PreparedResult for an Unprepared one); a message
@@ -291,6 +291,11 @@ class Store:
         """(batches committed, operations, largest batch): how much group commit shares."""
         w = self._writer
         return w.batches, w.ops, w.largest_batch
+
+    async def writer_busy_seconds(self) -> float:
+        """Seconds the writer process has spent running batches since it started. Its rate
+        against wall time is the writer's utilisation: batches queue once it nears 1."""
+        return await self._process.call(busy_seconds)
 
     # -- reads ---------------------------------------------------------------------
 

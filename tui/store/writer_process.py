@@ -34,6 +34,7 @@ import socket
 import sqlite3
 import struct
 import sys
+import time
 from collections import deque
 from collections.abc import Callable
 from multiprocessing import forkserver
@@ -51,6 +52,10 @@ _STOP = b""  # an empty frame asks the child to close its connection and exit
 _trace: list[str] | None = None
 # The child's background checkpointer, if its database is a WAL file (see checkpointer.py).
 _checkpointer: BackgroundCheckpointer | None = None
+# Seconds the child has spent on calls, from a call's arrival to its answer sent (waiting
+# for the next one excluded): its share of wall time says how near the writer is to the
+# most it can take (busy_seconds).
+_busy = 0.0
 
 
 class WriterGoneError(RuntimeError):
@@ -79,7 +84,7 @@ def _reply(sock: socket.socket, ok: bool, value: object) -> None:
 
 
 def _child_main(sock: socket.socket, connect: Callable[[], sqlite3.Connection]) -> None:
-    global _checkpointer
+    global _checkpointer, _busy
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         conn = connect()
@@ -101,6 +106,7 @@ def _child_main(sock: socket.socket, connect: Callable[[], sqlite3.Connection]) 
             header = _recv_exact(sock, _HEADER.size)
             if header is None:  # the parent is gone
                 return
+            started = time.perf_counter()  # from here to the reply sent: busy
             frame = _recv_exact(sock, _HEADER.unpack(header)[0])
             if not frame:  # _STOP, or the parent went away mid-frame
                 return
@@ -115,6 +121,7 @@ def _child_main(sock: socket.socket, connect: Callable[[], sqlite3.Connection]) 
             if _checkpointer is not None and conn.total_changes != changes:
                 changes = conn.total_changes
                 _checkpointer.poke()
+            _busy += time.perf_counter() - started
     finally:
         # The checkpointer's connection closes first, so that the writer's is the last:
         # SQLite then checkpoints the whole log and deletes it, as before.
@@ -137,6 +144,11 @@ def stop_trace(conn: sqlite3.Connection) -> list[str]:
     conn.set_trace_callback(None)
     statements, _trace = _trace or [], None
     return statements
+
+
+def busy_seconds(conn: sqlite3.Connection) -> float:
+    """Seconds this writer has spent on calls since it started (this one not counted)."""
+    return _busy
 
 
 def checkpoint_counts(
