@@ -29,7 +29,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.console import CACHE_DIR, ensure_database, percentile, run_child
+from bench.console import CACHE_DIR, ensure_database, percentile, run_child, scratch_copy
 
 TARGET_MS = 250.0  # the callback-to-screen p99
 
@@ -42,12 +42,7 @@ def trial(args: argparse.Namespace, rate: int, cached: Path) -> dict[str, Any]:
     child.rate = rate
     try:
         child.db = workdir / "console.db"
-        shutil.copyfile(cached, child.db)
-        fd = os.open(child.db, os.O_RDONLY)  # see bench/console.py: sync before timing
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        scratch_copy(cached, child.db)
         session = run_child(child, "session", workdir, timeout=240 + 2 * args.seconds)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -293,8 +293,8 @@ class Store:
         return w.batches, w.ops, w.largest_batch
 
     async def writer_busy_seconds(self) -> float:
-        """Seconds the writer process has spent running batches since it started. Its rate
-        against wall time is the writer's utilisation: batches queue once it nears 1."""
+        """Seconds the writer process has spent on calls (batches, edits) since it started.
+        Its rate against wall time is the writer's utilisation: batches queue as it nears 1."""
         return await self._process.call(busy_seconds)
 
     # -- reads ---------------------------------------------------------------------
