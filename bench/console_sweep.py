@@ -109,15 +109,6 @@ def table(results: dict[int, list[dict[str, Any]]]) -> str:
     return "\n".join(lines)
 
 
-def slope(points: list[tuple[float, float]]) -> tuple[float, float]:
-    """Least-squares (intercept, slope) of y over x."""
-    mx = statistics.fmean(x for x, _ in points)
-    my = statistics.fmean(y for _, y in points)
-    sxx = sum((x - mx) ** 2 for x, _ in points)
-    b = sum((x - mx) * (y - my) for x, y in points) / sxx
-    return my - b * mx, b
-
-
 def marginal_costs(results: dict[int, list[dict[str, Any]]]) -> list[str]:
     """Each process's CPU as a fixed part (frames, timers: paid at any rate) plus a part
     per acknowledged callback, fitted over every trial."""
@@ -127,7 +118,9 @@ def marginal_costs(results: dict[int, list[dict[str, Any]]]) -> list[str]:
     notes = []
     for key, name in (("cpu_console", "console"), ("cpu_writer", "writer process"),
                       ("cpu_generator", "load generator")):  # fmt: skip
-        fixed, per = slope([(t["acked"], t[key]) for t in trials])
+        per, fixed = statistics.linear_regression(
+            [t["acked"] for t in trials], [t[key] for t in trials]
+        )
         notes.append(f"{name}: {fixed:.0f}% of a core at any rate + {per * 1e4:.0f} us/callback")
     return notes
 
@@ -144,7 +137,9 @@ def trial_line(rate: int, n: int, t: dict[str, Any]) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--rates", default="1000,1500,1750,2000", help="callbacks/s, comma-separated")
+    ap.add_argument(
+        "--rates", default="1000,1250,1500,1750,2000", help="callbacks/s, comma-separated"
+    )
     ap.add_argument("--rounds", type=int, default=2, help="trials at each rate")
     ap.add_argument("--rows", type=int, default=1_000_000, help="messages in the store")
     ap.add_argument("--seconds", type=float, default=15.0, help="load with the list following")
