@@ -109,7 +109,8 @@ async def test_send_shows_the_row_and_it_reaches_delivered(make_app) -> None:
             lambda: listing.window.row(0).status is MessageStatus.DELIVERED,
             "delivered",
         )
-        assert "delivered" in screen_text(app)
+        # The frame that paints it follows the model.
+        await wait_for(pilot, lambda: "delivered" in screen_text(app), "delivered on screen")
         assert pane.body_area.text == ""  # ready for the next one
 
 
