@@ -42,7 +42,7 @@ imports: $(DEV_STAMP)
 	$(BIN)/lint-imports
 
 unit: $(DEV_STAMP)
-	$(BIN)/pytest -q -n 2 --dist loadfile
+	$(BIN)/pytest -q -n 2
 
 # After a phonenumbers upgrade changes its country names (test_country_names.py says so).
 country-names: $(DEV_STAMP)
