@@ -164,7 +164,7 @@ async def test_a_scheduled_message_is_canceled_from_the_scheduled_view(make_app)
             lambda: isinstance(app.screen, ScheduledScreen) and len(app.screen.rows) == 1,
             "the scheduled view",
         )
-        assert "in " in screen_text(app)  # the countdown
+        await wait_for(pilot, lambda: "in " in screen_text(app), "the countdown")
         await pilot.press("x")
         await wait_for(pilot, lambda: isinstance(app.screen, ChoiceScreen), "the question")
         await pilot.press("y")
@@ -272,5 +272,6 @@ async def test_copy_and_open_show_the_text_over_ssh(make_app, monkeypatch) -> No
         await wait_for(pilot, lambda: sid in screen_text(app), "the SID shown")
         await pilot.press("o")
         await wait_for(pilot, lambda: isinstance(app.screen, TextScreen), "the URL screen")
-        assert f"Messages/{sid}.json" in screen_text(app)  # demo: the local Twilio's record
+        # demo: the local Twilio's record
+        await wait_for(pilot, lambda: f"Messages/{sid}.json" in screen_text(app), "the URL")
         await pilot.press("escape")

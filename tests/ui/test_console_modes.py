@@ -39,7 +39,9 @@ async def test_no_receiver_follows_what_another_process_writes(tmp_path: Path) -
     async with app.run_test(size=(110, 30)) as pilot:
         await wait_for(pilot, lambda: len(app.screen_stack) > 1, "the main screen")
         assert app.session.info().source is StatusSource.FOLLOWING
-        assert "following the database" in screen_text(app)
+        await wait_for(
+            pilot, lambda: "following the database" in screen_text(app), "the header's mode"
+        )
         assert "f" * 32 not in screen_text(app)  # the token never shows
         # A `msgwatch serve` elsewhere: another Store (another writer) on the same file.
         serve = await Store.open(tmp_path / "shared.db")
